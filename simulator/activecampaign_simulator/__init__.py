@@ -1,0 +1,1 @@
+"""A faithful, in-process simulator of ActiveCampaign's segment count history API."""

@@ -1,0 +1,3 @@
+"""A typed client for ActiveCampaign's segment count history API."""
+
+__all__: list[str] = []
