@@ -51,5 +51,8 @@ lint: install ## ruff check, ruff format --check, mypy --strict on wrapper/, spe
 test: lint check-generated ## lint + check-generated + the whole pytest suite
 	$(BIN)/pytest
 
+# Each product area keeps its own targets in mk/<area>.mk (contract, demo, bench, ...).
+-include mk/*.mk
+
 clean: ## Remove the virtual environments, caches and reports
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache reports
