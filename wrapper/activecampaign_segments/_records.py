@@ -1,0 +1,199 @@
+"""The wrapper's own record types, and the one conversion from the generated models.
+
+This is the only module that knows the generated model classes: regenerating the
+client may rename or reshape them, and then only this file changes, never user code.
+
+The generated ``from_dict`` methods are the parsing boundary (they decide the field
+names and parse the ISO timestamps), but they check no types and fail with bare
+``KeyError``/``TypeError``/``ValueError`` on bodies that break the spec. So every
+failure here becomes a ``ResponseValidationError`` naming the field, and the typed
+values are checked before they reach a ``CountRecord``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Final
+
+from activecampaign_segments_api.models.segment_count_history_response_root_do import (
+    SegmentCountHistoryResponseRootDO,
+)
+from activecampaign_segments_api.types import Unset
+from attrs import frozen
+
+from ._errors import ResponseValidationError
+
+__all__ = ["CountPage", "CountRecord", "parse_count_history"]
+
+UTC: Final = dt.UTC
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND: Final = dt.timedelta(seconds=1)
+_RECORD_TYPE: Final = "SegmentCountHistory"
+# The attributes the spec marks as required, in the order they are checked when a
+# body fails to parse (only used to name the field in the error message).
+_REQUIRED: Final = ("timestamp", "segment_id", "segment_hash", "run_id", "result_count")
+
+
+@frozen
+class CountRecord:
+    """One evaluation of a segment: how many contacts matched, and when.
+
+    Attributes:
+        segment_id: the segment's id, as the server sent it.
+        recorded_at: when the count was recorded (timezone-aware, UTC, millisecond precision).
+        epoch: ``recorded_at`` in whole epoch seconds (rounded down): the unit of the cursor.
+        result_count: the number of matching contacts.
+        active_result_count: the matching contacts subscribed to at least one list, if sent.
+        segment_hash: a hash of the segment's logic; it changes when the segment is edited.
+        run_id: the id of the evaluation request, unique per record.
+        updating_run_id: the run a count update is waiting on, if one is in progress.
+    """
+
+    segment_id: str
+    recorded_at: dt.datetime
+    epoch: int
+    result_count: int
+    active_result_count: int | None
+    segment_hash: str
+    run_id: str
+    updating_run_id: str | None
+
+
+@frozen
+class CountPage:
+    """One page of count history.
+
+    Attributes:
+        records: the page's records, newest first.
+        next_before: the ``before`` cursor (epoch seconds) to pass to get the next page,
+            or ``None`` when this was the last page. Resuming from it never loses a
+            record; it may repeat records of that boundary second only.
+    """
+
+    records: list[CountRecord]
+    next_before: int | None
+
+
+def parse_count_history(content: bytes) -> list[CountRecord]:
+    """Parse the body of a 200 count-history response into records, in the order sent.
+
+    Raises:
+        ResponseValidationError: the body is not JSON or does not match the spec.
+    """
+    try:
+        body = json.loads(content)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested absurdly deep
+        raise ResponseValidationError("body", "not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ResponseValidationError("body", f"expected a JSON object, got {_kind(body)}")
+    if "data" not in body:
+        # The spec leaves `data` optional, but a 200 without it answers nothing;
+        # reading it as "no records" would silently end a walk early.
+        raise ResponseValidationError("data", "missing")
+    if not isinstance(body["data"], list):
+        raise ResponseValidationError("data", f"expected a list, got {_kind(body['data'])}")
+    try:
+        root = SegmentCountHistoryResponseRootDO.from_dict(body)
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise _diagnose(body, exc) from None
+    assert not isinstance(root.data, Unset)  # checked above: `data` is a list
+    return [_record(index, item.attributes) for index, item in enumerate(root.data)]
+
+
+def _record(index: int, attrs: Any) -> CountRecord:
+    where = f"data[{index}].attributes"
+    if isinstance(attrs, Unset):
+        raise ResponseValidationError(where, "missing")
+    recorded_at = attrs.timestamp
+    if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
+        raise ResponseValidationError(f"{where}.timestamp", "no UTC offset")
+    if recorded_at.tzinfo is not UTC:
+        recorded_at = recorded_at.astimezone(UTC)
+    return CountRecord(
+        segment_id=_string(attrs.segment_id, f"{where}.segment_id"),
+        recorded_at=recorded_at,
+        epoch=(recorded_at - _EPOCH) // _SECOND,
+        result_count=_count(attrs.result_count, f"{where}.result_count"),
+        active_result_count=_optional_count(
+            attrs.active_result_count, f"{where}.active_result_count"
+        ),
+        segment_hash=_string(attrs.segment_hash, f"{where}.segment_hash"),
+        run_id=_string(attrs.run_id, f"{where}.run_id"),
+        updating_run_id=_optional_string(
+            attrs.count_updating_with_runid, f"{where}.count_updating_with_runid"
+        ),
+    )
+
+
+def _string(value: Any, where: str) -> str:
+    if type(value) is not str:
+        raise ResponseValidationError(where, f"expected a string, got {_kind(value)}")
+    return value
+
+
+def _optional_string(value: Any, where: str) -> str | None:
+    # An optional field may be absent or (leniently) null; both mean "not sent".
+    if value is None or isinstance(value, Unset):
+        return None
+    return _string(value, where)
+
+
+def _count(value: Any, where: str) -> int:
+    # The spec says "number"; a count is a whole number, so 7 and 7.0 are accepted,
+    # 7.5, NaN, true and "7" are not.
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise ResponseValidationError(where, f"expected a whole number, got {_kind(value)}")
+
+
+def _optional_count(value: Any, where: str) -> int | None:
+    if value is None or isinstance(value, Unset):
+        return None
+    return _count(value, where)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool | int | float):
+        return f"{type(value).__name__} {value!r}"
+    if isinstance(value, str):
+        return f"string {value[:40]!r}"
+    return {dict: "an object", list: "a list", type(None): "null"}.get(type(value), "a value")
+
+
+def _diagnose(body: dict[str, Any], exc: Exception) -> ResponseValidationError:
+    """Name the field that made the generated ``from_dict`` fail (only on the error path)."""
+    for index, item in enumerate(body["data"]):
+        where = f"data[{index}]"
+        if not isinstance(item, dict):
+            return ResponseValidationError(where, f"expected an object, got {_kind(item)}")
+        if "type" in item and item["type"] != _RECORD_TYPE:
+            return ResponseValidationError(
+                f"{where}.type", f"expected {_RECORD_TYPE!r}, got {_kind(item['type'])}"
+            )
+        attrs = item.get("attributes", {})
+        if not isinstance(attrs, dict):
+            return ResponseValidationError(
+                f"{where}.attributes", f"expected an object, got {_kind(attrs)}"
+            )
+        if "attributes" not in item:
+            continue
+        for name in _REQUIRED:
+            if name not in attrs:
+                return ResponseValidationError(f"{where}.attributes.{name}", "missing")
+        stamp = attrs["timestamp"]
+        try:
+            dt.datetime.fromisoformat(stamp)
+        except (TypeError, ValueError):
+            return ResponseValidationError(
+                f"{where}.attributes.timestamp", f"not an ISO 8601 date-time: {_kind(stamp)}"
+            )
+    errors = body.get("errors", [])
+    if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
+        return ResponseValidationError("errors", "expected a list of objects")
+    for index, error in enumerate(errors):
+        if "source" in error and not isinstance(error["source"], dict):
+            return ResponseValidationError(f"errors[{index}].source", "expected an object")
+    return ResponseValidationError("body", f"{type(exc).__name__}: {exc}")
