@@ -1,0 +1,5 @@
+"""``python -m activecampaign_segments.cli``: the same as the ``ac-segments`` script."""
+
+from activecampaign_segments.cli.app import main
+
+main()

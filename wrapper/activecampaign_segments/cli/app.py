@@ -1,0 +1,387 @@
+"""The ``ac-segments`` commands: thin Typer shells over the client and the helpers.
+
+Every command runs inside ``guarded``: whatever goes wrong ends as one line on stderr
+and the exit code of its class (see ``errors``), with no traceback unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import sys
+import traceback
+from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import click
+import typer
+
+from activecampaign_segments import CountRecord
+from activecampaign_segments.cli import dates
+from activecampaign_segments.cli.config import (
+    TOKEN_VARIABLE,
+    URL_VARIABLE,
+    GlobalOptions,
+    make_client,
+)
+from activecampaign_segments.cli.errors import CliError, ExitCode, describe, one_line, redact
+from activecampaign_segments.cli.formats import OutputFormat, choose_format
+from activecampaign_segments.cli.output import Interrupted, write_records
+from activecampaign_segments.cli.plot import (
+    SUPPORTED_SUFFIXES,
+    build_figure,
+    hash_changes,
+    require_matplotlib,
+    save_figure,
+)
+from activecampaign_segments.cli.progress import tracking
+
+app = typer.Typer(
+    name="ac-segments",
+    help=(
+        "Segment count history from ActiveCampaign: how has a segment's size changed "
+        "over time?\n\nConfigure with --base-url/--api-token or "
+        f"{URL_VARIABLE}/{TOKEN_VARIABLE}; try it offline with `ac-segments simulate`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+class _RedactingFilter(logging.Filter):
+    """Scrubs the token from every log line (the client should never log it anyway)."""
+
+    def __init__(self, secret: str | None) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secret:
+            record.msg = redact(record.getMessage(), self._secret)
+            record.args = None
+        return True
+
+
+def _configure_logging(debug: bool, secret: str | None) -> None:
+    # Warnings from the client (e.g. a second that could not be fully read) reach
+    # stderr as single lines; --debug adds the HTTP exchange.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RedactingFilter(secret))
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING, handlers=[handler], force=True
+    )
+
+
+def _silence_stdout() -> None:
+    # The reader of a pipe went away (`| head`): point stdout at /dev/null so the
+    # interpreter's final flush does not raise again.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = open("/dev/null", "w")  # noqa: SIM115 -- must outlive this function
+        sys.stdout = devnull
+
+
+@contextlib.contextmanager
+def guarded(options: GlobalOptions) -> Iterator[None]:
+    """Turn every failure inside the block into one stderr line and its exit code."""
+    try:
+        yield
+    except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+        raise
+    except Interrupted as exc:
+        where = f" to {exc.output}" if exc.output is not None else ""
+        _err(
+            f"interrupted: {exc.written} whole records written{where}; "
+            "the output is incomplete (newest records first)"
+        )
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except KeyboardInterrupt:
+        _err("interrupted")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(ExitCode.OK) from None
+    except Exception as exc:
+        code, message = describe(exc, options.base_url)
+        if options.debug:
+            _err(redact("".join(traceback.format_exception(exc)), options.api_token).rstrip())
+        _err(f"error: {one_line(redact(message, options.api_token))}")
+        raise typer.Exit(code) from None
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        try:
+            number = version("activecampaign-segments")
+        except PackageNotFoundError:
+            number = "unknown"
+        typer.echo(f"ac-segments {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar=URL_VARIABLE,
+            show_envvar=True,
+            help="The account's API URL, e.g. https://youraccount.api-us1.com "
+            "(a trailing /api/3 is fine).",
+        ),
+    ] = None,
+    api_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar=TOKEN_VARIABLE,
+            show_envvar=True,
+            show_default=False,
+            help="The account's API token (never printed). Prefer the environment "
+            "variable: options end up in shell history.",
+        ),
+    ] = None,
+    rps: Annotated[
+        float,
+        typer.Option(min=0.0, help="Requests per second to stay under (0 = no limit)."),
+    ] = 5.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            click_type=click.FloatRange(min=0.0, min_open=True),
+            metavar="SECONDS",
+            help="Seconds to wait for each answer.",
+        ),
+    ] = 30.0,
+    max_retries: Annotated[
+        int,
+        typer.Option(min=0, help="Extra attempts after a 429, 5xx, timeout or network error."),
+    ] = 4,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and the HTTP exchange on stderr.")
+    ] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Options that apply to every command; give them before the command name."""
+    ctx.obj = GlobalOptions(
+        base_url=base_url,
+        api_token=api_token,
+        rps=rps,
+        timeout=timeout,
+        max_retries=max_retries,
+        debug=debug,
+    )
+    _configure_logging(debug, api_token)
+
+
+def _options(ctx: typer.Context) -> GlobalOptions:
+    options = ctx.find_object(GlobalOptions)
+    return options if options is not None else GlobalOptions()
+
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help=f"Only counts recorded at or after this moment (inclusive). {dates.HELP}"),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option(help=f"Only counts recorded before this moment (exclusive). {dates.HELP}"),
+]
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="Output format [default: table on a terminal, else from the --output suffix "
+        "(.csv, .json, .jsonl), else jsonl].",
+        show_default=False,
+    ),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        dir_okay=False,
+        help="Write to this file instead of stdout (written whole or not at all; "
+        "after Ctrl-C it keeps every whole record so far).",
+    ),
+]
+
+
+def _to_terminal(output: Path | None, stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return output is None and isatty is not None and bool(isatty())
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    segment_id: Annotated[str, typer.Argument(help="The segment's id.")],
+    since: SinceOption = None,
+    until: UntilOption = None,
+    output_format: FormatOption = None,
+    output: OutputOption = None,
+    limit: Annotated[
+        int | None, typer.Option(min=0, help="Stop after this many records (newest first).")
+    ] = None,
+) -> None:
+    """Every recorded count of a segment, newest first, streamed as it is fetched."""
+    options = _options(ctx)
+    with guarded(options):
+        start, end = dates.parse_range(since, until)
+        stdout = sys.stdout
+        fmt = choose_format(output_format, None if output is None else str(output), stdout)
+        with (
+            make_client(options) as client,
+            tracking(
+                f"segment {segment_id}",
+                lambda: client.stats.requests,
+                enabled=not _to_terminal(output, stdout),
+            ) as tracker,
+        ):
+            records: Iterator[CountRecord] = client.count_history(
+                segment_id, since=start, until=end
+            )
+            if limit is not None:
+                # islice stops pulling, so no page beyond the limit is ever requested.
+                records = itertools.islice(records, limit)
+            write_records(tracker.track(records), fmt, output, stdout)
+
+
+def _read_ids(arguments: list[str], stdin: TextIO) -> list[str]:
+    """The ids in order, without duplicates; ``-`` stands for the ids on stdin."""
+    ids: list[str] = []
+    for argument in arguments:
+        if argument == "-":
+            ids.extend(stdin.read().replace(",", " ").split())
+        elif argument.strip():
+            ids.append(argument.strip())
+    return list(dict.fromkeys(ids))
+
+
+@app.command()
+def latest(
+    ctx: typer.Context,
+    segment_ids: Annotated[
+        list[str],
+        typer.Argument(help="Segment ids; `-` reads more ids from stdin (whitespace separated)."),
+    ],
+    output_format: FormatOption = None,
+    output: OutputOption = None,
+) -> None:
+    """The most recent count of each segment; unknown ids are reported on stderr."""
+    options = _options(ctx)
+    with guarded(options):
+        ids = _read_ids(segment_ids, sys.stdin)
+        if not ids:
+            raise CliError(ExitCode.USAGE, "no segment ids given (on the command line or stdin)")
+        stdout = sys.stdout
+        fmt = choose_format(output_format, None if output is None else str(output), stdout)
+        with make_client(options) as client:
+            found = client.latest_counts(ids)
+        write_records((found[i] for i in ids if i in found), fmt, output, stdout)
+        missing = [i for i in ids if i not in found]
+        if missing:
+            _err(
+                f"warning: no count for {len(missing)} segment(s): {', '.join(missing)} "
+                "(unknown, never counted, or not visible to this token)"
+            )
+
+
+@app.command()
+def plot(
+    ctx: typer.Context,
+    segment_id: Annotated[str, typer.Argument(help="The segment's id.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            dir_okay=False,
+            help=f"The picture to write ({', '.join(SUPPORTED_SUFFIXES)}).",
+        ),
+    ],
+    since: SinceOption = None,
+    until: UntilOption = None,
+    active: Annotated[
+        bool, typer.Option("--active", help="Also draw active_result_count.")
+    ] = False,
+) -> None:
+    """A line chart of the segment's count over time, marking each definition change."""
+    options = _options(ctx)
+    with guarded(options):
+        start, end = dates.parse_range(since, until)
+        require_matplotlib()
+        if output.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise CliError(
+                ExitCode.USAGE,
+                f"--output must end in one of {', '.join(SUPPORTED_SUFFIXES)}: {output}",
+            )
+        with (
+            make_client(options) as client,
+            tracking(f"segment {segment_id}", lambda: client.stats.requests) as tracker,
+        ):
+            records = list(tracker.track(client.count_history(segment_id, since=start, until=end)))
+        figure = build_figure(records, segment_id, active=active)
+        save_figure(figure, output)
+        changes = len(hash_changes(sorted((r.recorded_at, r.segment_hash) for r in records)))
+        typer.echo(
+            f"wrote {output}: {len(records):,} counts, {changes} definition change(s) marked"
+        )
+
+
+@app.command()
+def simulate(
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0 = any free).")
+    ] = 8765,
+    segments: Annotated[
+        int | None, typer.Option(min=0, help="Ordinary segments (ids 1..N).")
+    ] = None,
+    history_length: Annotated[
+        int | None, typer.Option("--history", min=0, help="Counts per ordinary segment.")
+    ] = None,
+    rps: Annotated[
+        float, typer.Option(min=0.0, help="The simulated account's rate limit (0 = none).")
+    ] = 5.0,
+    db: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="Keep the data in this SQLite file.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the generated data.")] = None,
+) -> None:
+    """Run the bundled API simulator on loopback; prints the base URL and token to use."""
+    options = _options(ctx)
+    with guarded(options):
+        from activecampaign_simulator import server
+
+        argv = ["--host", "127.0.0.1", "--port", str(port), "--rps", str(rps)]
+        if segments is not None:
+            argv += ["--segments", str(segments)]
+        if history_length is not None:
+            argv += ["--history", str(history_length)]
+        if db is not None:
+            argv += ["--db", str(db)]
+        if seed is not None:
+            argv += ["--seed", str(seed)]
+        status = server.main(argv)
+        raise typer.Exit(status or 0)
+
+
+def main() -> None:
+    """The ``ac-segments`` console script."""
+    app(prog_name="ac-segments")
