@@ -9,12 +9,14 @@ Both bind 127.0.0.1 unless told otherwise, and neither logs requests by default
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from socket import socket
+from types import FrameType
 
 import attrs
 import uvicorn
@@ -71,7 +73,7 @@ def _uvicorn_config(app: Starlette, host: str, port: int, access_log: bool) -> u
     )
 
 
-@contextmanager
+@contextlib.contextmanager
 def serve_in_thread(
     config: SimulatorConfig | None = None,
     host: str = DEFAULT_HOST,
@@ -88,7 +90,13 @@ def serve_in_thread(
     """
     app = app if app is not None else create_app(config)
     server = uvicorn.Server(_uvicorn_config(app, host, port, access_log))
-    thread = threading.Thread(target=server.run, name="activecampaign-simulator", daemon=True)
+
+    def serve() -> None:
+        # uvicorn exits when it cannot bind; the caller sees that as a RuntimeError.
+        with contextlib.suppress(SystemExit):
+            server.run()
+
+    thread = threading.Thread(target=serve, name="activecampaign-simulator", daemon=True)
     thread.start()
     deadline = time.monotonic() + _STARTUP_TIMEOUT
     while not server.started:
@@ -204,13 +212,24 @@ def run(
     """Serve ``config`` in this thread until Ctrl-C or SIGTERM; the exit status."""
     app = create_app(config)
     server = _AnnouncingServer(_uvicorn_config(app, host, port, access_log), config.token)
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises it to the handler it
+    # found: make that one a KeyboardInterrupt, so SIGTERM ends like Ctrl-C (status 0).
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
     try:
         server.run()
-    except SystemExit as exc:  # uvicorn exits 1 when it cannot bind
+    except SystemExit as exc:  # uvicorn exits non-zero when it cannot bind
         return exc.code if isinstance(exc.code, int) else 1
     except KeyboardInterrupt:
-        return 0
+        pass
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else 1
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
