@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import gzip
 import json
+import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -528,6 +529,31 @@ def test_stats_count_a_mixed_history(harness: Harness) -> None:
         "retry_wait": pytest.approx(sum(harness.retry_sleeps)),
     }
     assert harness.retry_sleeps[0] == 1.0
+
+
+def test_retries_are_logged_without_the_token_or_the_query(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "tok-SECRET-4f1c9e"  # a fake, distinctive token
+    server = Server(harness, [status(503), httpx.ReadError("reset"), ok()])
+    transport = harness.transport(server)
+    url = f"https://user:{token}@acct.api-us1.com/api/3/x?api_key={token}"
+    caplog.set_level(logging.DEBUG, logger="activecampaign_segments._transport")
+    if harness.flavour == "sync":
+        with httpx.Client(transport=transport, headers={"Api-Token": token}) as client:
+            client.get(url)
+    else:
+
+        async def go() -> None:
+            async with httpx.AsyncClient(transport=transport, headers={"Api-Token": token}) as c:
+                await c.get(url)
+
+        asyncio.run(go())
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2
+    assert "retry 1/4 of GET acct.api-us1.com/api/3/x after status 503" in messages[0]
+    assert "retry 2/4 of GET acct.api-us1.com/api/3/x after ReadError" in messages[1]
+    assert not any(token in m for m in messages)
 
 
 def test_stats_accumulate_across_requests_of_one_client(harness: Harness) -> None:

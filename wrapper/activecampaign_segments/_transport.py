@@ -66,6 +66,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import logging
 import random
 import re
 import threading
@@ -102,6 +103,8 @@ RETRYABLE_METHODS: Final = frozenset({"GET"})
 BACKOFF_BASE: Final = 0.5
 BACKOFF_CAP: Final = 8.0
 RETRY_AFTER_CAP: Final = 60.0
+
+_log = logging.getLogger(__name__)
 
 _DELTA_SECONDS: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
@@ -283,8 +286,19 @@ class _RetryPolicy:
     def _may_retry(self, request: httpx.Request, retries_done: int) -> bool:
         return request.method.upper() in RETRYABLE_METHODS and retries_done < self.max_retries
 
-    def _retry(self, delay: float) -> float:
+    def _retry(self, request: httpx.Request, reason: str, retries_done: int, delay: float) -> float:
         self.stats.record_retry(delay)
+        # Host and path only: no query, no userinfo, and headers (the token) never.
+        _log.debug(
+            "retry %d/%d of %s %s%s after %s, in %.3f s",
+            retries_done + 1,
+            self.max_retries,
+            request.method,
+            request.url.host,
+            request.url.path,
+            reason,
+            delay,
+        )
         return delay
 
     def after_response(
@@ -302,7 +316,7 @@ class _RetryPolicy:
             return None
         if asked is None:
             asked = backoff_delay(retries_done + 1, jitter_random)
-        return self._retry(asked)
+        return self._retry(request, f"status {response.status_code}", retries_done, asked)
 
     def after_exception(
         self, request: httpx.Request, exc: Exception, retries_done: int
@@ -311,7 +325,8 @@ class _RetryPolicy:
         self.stats.record_exception(exc)
         if not isinstance(exc, RETRYABLE_EXCEPTIONS) or not self._may_retry(request, retries_done):
             return None
-        return self._retry(backoff_delay(retries_done + 1, jitter_random))
+        delay = backoff_delay(retries_done + 1, jitter_random)
+        return self._retry(request, type(exc).__name__, retries_done, delay)
 
 
 class RetryingTransport(_RetryPolicy, httpx.BaseTransport):
