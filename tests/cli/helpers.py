@@ -9,8 +9,7 @@ from typing import Any
 
 from activecampaign_segments.cli import app
 from activecampaign_simulator.server import SimulatorHandle
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 # Distinctive, so a leak anywhere in the output is unmistakable.
 TOKEN = "cli-Secret-Token-7f3a9c2e"

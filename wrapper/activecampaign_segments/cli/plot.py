@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import itertools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,11 +40,7 @@ def require_matplotlib() -> None:
 
 def hash_changes(points: list[tuple[dt.datetime, str]]) -> list[dt.datetime]:
     """The times (oldest first) of the first record after each ``segment_hash`` change."""
-    return [
-        when
-        for (when, digest), (_, previous) in zip(points[1:], points, strict=False)
-        if digest != previous
-    ]
+    return [new[0] for old, new in itertools.pairwise(points) if new[1] != old[1]]
 
 
 def build_figure(records: Iterable[RecordLike], segment_id: str, *, active: bool) -> Figure:

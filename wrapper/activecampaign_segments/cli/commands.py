@@ -16,7 +16,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, TextIO
 
-import click
 import typer
 
 from activecampaign_segments import CountRecord
@@ -95,7 +94,8 @@ def guarded(options: GlobalOptions) -> Iterator[None]:
     """Turn every failure inside the block into one stderr line and its exit code."""
     try:
         yield
-    except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        # Typer's own ways out (an exit status, a usage error) pass through untouched.
         raise
     except Interrupted as exc:
         where = f" to {exc.output}" if exc.output is not None else ""
@@ -116,6 +116,12 @@ def guarded(options: GlobalOptions) -> Iterator[None]:
             _err(redact("".join(traceback.format_exception(exc)), options.api_token).rstrip())
         _err(f"error: {one_line(redact(message, options.api_token))}")
         raise typer.Exit(code) from None
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise typer.BadParameter(f"must be more than 0, got {value}")
+    return value
 
 
 def _show_version(value: bool) -> None:
@@ -156,11 +162,7 @@ def root(
     ] = 5.0,
     timeout: Annotated[
         float,
-        typer.Option(
-            click_type=click.FloatRange(min=0.0, min_open=True),
-            metavar="SECONDS",
-            help="Seconds to wait for each answer.",
-        ),
+        typer.Option(min=0.0, callback=_positive, help="Seconds to wait for each answer (> 0)."),
     ] = 30.0,
     max_retries: Annotated[
         int,
