@@ -29,13 +29,13 @@ def iso_ms(epoch_ms: int) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
-def record(segment_id: str, epoch_ms: int, run_id: str, **overrides: Any) -> dict[str, Any]:
-    """One record as the API serialises ``attributes``."""
+def record(segment: str, epoch_ms: int, run: str, /, **overrides: Any) -> dict[str, Any]:
+    """One record as the API serialises ``attributes`` (``overrides`` replace fields)."""
     attributes: dict[str, Any] = {
         "timestamp": iso_ms(epoch_ms),
-        "segment_id": segment_id,
+        "segment_id": segment,
         "segment_hash": "97f75f368e99",
-        "run_id": run_id,
+        "run_id": run,
         "result_count": 1000 + epoch_ms % 997,
         "active_result_count": 900,
     }
@@ -75,12 +75,17 @@ def epoch_of(attributes: dict[str, Any]) -> int:
 
 
 def body(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A 200 body around ``attributes`` dicts (which may be deliberately broken)."""
     return {
-        "data": [
-            {"type": "SegmentCountHistory", "id": str(epoch_of(r)), "attributes": r}
-            for r in records
-        ]
+        "data": [{"type": "SegmentCountHistory", "id": _id(r), "attributes": r} for r in records]
     }
+
+
+def _id(attributes: dict[str, Any]) -> str:
+    try:
+        return str(epoch_of(attributes))
+    except (KeyError, TypeError, ValueError):
+        return "0"
 
 
 class FakeApi:
@@ -118,6 +123,8 @@ class FakeApi:
         if request.headers.get("Api-Token") != TOKEN:
             return httpx.Response(401, json={"errors": [{"title": "Unauthorized"}]})
         parts = self.path_segments(request)
+        if "api" in parts:  # a base URL may carry a path prefix (a proxy)
+            parts = parts[parts.index("api") :]
         if parts[:3] != ["api", "3", "segmentsV2"]:
             return httpx.Response(404, json={"errors": [{"title": "no route"}]})
         if parts[3:] == ["count-history"]:

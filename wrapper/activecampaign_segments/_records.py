@@ -22,7 +22,7 @@ from activecampaign_segments_api.models.segment_count_history_response_root_do i
 from activecampaign_segments_api.types import Unset
 from attrs import frozen
 
-from ._errors import ResponseValidationError
+from ._errors import ResponseValidationError, redact
 
 __all__ = ["CountPage", "CountRecord", "parse_count_history"]
 
@@ -75,12 +75,24 @@ class CountPage:
     next_before: int | None
 
 
-def parse_count_history(content: bytes) -> list[CountRecord]:
+def parse_count_history(content: bytes, *, secret: str | None = None) -> list[CountRecord]:
     """Parse the body of a 200 count-history response into records, in the order sent.
+
+    ``secret`` (the API token) is redacted from error messages, which quote short
+    strings of the body: a server may echo anything.
 
     Raises:
         ResponseValidationError: the body is not JSON or does not match the spec.
     """
+    try:
+        return _parse(content)
+    except ResponseValidationError as exc:
+        if secret and secret in exc.problem:
+            raise ResponseValidationError(exc.field, redact(exc.problem, secret)) from None
+        raise
+
+
+def _parse(content: bytes) -> list[CountRecord]:
     try:
         body = json.loads(content)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested absurdly deep
@@ -159,7 +171,9 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool | int | float):
         return f"{type(value).__name__} {value!r}"
     if isinstance(value, str):
-        return f"string {value[:40]!r}"
+        # Short strings are quoted in full (so redaction of a token can find them),
+        # long ones only measured.
+        return f"string {value!r}" if len(value) <= 40 else f"a string of {len(value)} characters"
     return {dict: "an object", list: "a list", type(None): "null"}.get(type(value), "a value")
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, Final, Self
+from typing import Any, Final, NoReturn, Self
 
 import httpx
 from activecampaign_segments_api.api.count_history import (
@@ -47,6 +47,7 @@ from ._errors import (
     ResponseValidationError,
     error_from_exception,
     error_from_response,
+    redact,
 )
 from ._limiter import RateLimiter, limiter_key, shared_limiter
 from ._paging import Pager, Timepoint
@@ -125,15 +126,32 @@ def _id_chunks(ids: Iterable[str]) -> list[list[str]]:
     ]
 
 
-def _page_records(segment_id: str, response: httpx.Response) -> list[CountRecord]:
+def _raise_connection_error(exc: httpx.RequestError, token: str) -> NoReturn:
+    error = error_from_exception(exc)
+    if token in str(exc):
+        # The cause would print the token in every traceback; keep it out of them.
+        raise error from None
+    raise error from exc
+
+
+def _records_of(response: httpx.Response) -> tuple[list[CountRecord], str | None]:
+    """The records of a 200 response (else its error), and the token to redact."""
     if response.status_code != 200:
         raise error_from_response(response)
-    records = parse_count_history(response.content)
+    secret = response.request.headers.get(TOKEN_HEADER)
+    return parse_count_history(response.content, secret=secret), secret
+
+
+def _page_records(segment_id: str, response: httpx.Response) -> list[CountRecord]:
+    records, secret = _records_of(response)
     for index, record in enumerate(records):
         if record.segment_id != segment_id:
             raise ResponseValidationError(
                 f"data[{index}].attributes.segment_id",
-                f"a record of segment {record.segment_id!r} in the history of {segment_id!r}",
+                redact(
+                    f"a record of segment {record.segment_id!r} in the history of {segment_id!r}",
+                    secret,
+                ),
             )
     return records
 
@@ -141,16 +159,18 @@ def _page_records(segment_id: str, response: httpx.Response) -> list[CountRecord
 def _collect_latest(
     chunk: list[str], response: httpx.Response, into: dict[str, CountRecord]
 ) -> None:
-    if response.status_code != 200:
-        raise error_from_response(response)
+    records, secret = _records_of(response)
     asked = set(chunk)
-    for index, record in enumerate(parse_count_history(response.content)):
+    for index, record in enumerate(records):
         where = f"data[{index}].attributes.segment_id"
         if record.segment_id not in asked:
-            raise ResponseValidationError(where, f"{record.segment_id!r} was not asked for")
-        if record.segment_id in into:
-            raise ResponseValidationError(where, f"{record.segment_id!r} answered twice")
-        into[record.segment_id] = record
+            problem = f"{record.segment_id!r} was not asked for"
+        elif record.segment_id in into:
+            problem = f"{record.segment_id!r} answered twice"
+        else:
+            into[record.segment_id] = record
+            continue
+        raise ResponseValidationError(where, redact(problem, secret))
 
 
 class _ClientBase:
@@ -328,7 +348,7 @@ class SegmentsClient(_ClientBase):
         try:
             return self._http.request(**request)
         except httpx.RequestError as exc:
-            raise error_from_exception(exc) from exc
+            _raise_connection_error(exc, self._config.api_token)
 
     def _fetch(self, segment_id: str, before: int | None) -> list[CountRecord]:
         return _page_records(segment_id, self._send(_page_request(segment_id, before)))
@@ -453,7 +473,7 @@ class AsyncSegmentsClient(_ClientBase):
         try:
             return await self._http.request(**request)
         except httpx.RequestError as exc:
-            raise error_from_exception(exc) from exc
+            _raise_connection_error(exc, self._config.api_token)
 
     async def _fetch(self, segment_id: str, before: int | None) -> list[CountRecord]:
         return _page_records(segment_id, await self._send(_page_request(segment_id, before)))
