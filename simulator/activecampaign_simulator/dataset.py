@@ -98,12 +98,17 @@ def segment_specs(config: SimulatorConfig) -> list[SegmentSpec]:
     return specs
 
 
-def _uuid4(rng: random.Random) -> str:
-    # uuid.UUID is slow for 200,000 records; set the version-4 bits by hand.
-    n = rng.getrandbits(128)
-    n = (n & ~(0xF000 << 64)) | (0x4000 << 64)
-    n = (n & ~(0xC000 << 48)) | (0x8000 << 48)
-    h = f"{n:032x}"
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def _uuid4(bits: int) -> str:
+    """A version-4 UUID string from 128 random bits.
+
+    uuid.UUID is slow for 200,000 records; this sets the version and variant bits
+    by hand (the result parses as ``uuid.UUID(...).version == 4``).
+    """
+    h = f"{(bits & _UUID_CLEAR) | _UUID_SET:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -126,6 +131,12 @@ def generate_rows(seed: int, spec: SegmentSpec) -> Iterator[Row]:
     result_count = rng.randint(50, 50_000)
     ts_ms = END_MS - rng.randint(0, _HOUR_MS)
     group_left: list[int] = []
+    # Bound methods and plain arithmetic instead of randint/uniform: this loop runs
+    # once per record, and 200,000-record segments must build in seconds.
+    random_, gauss, getrandbits = rng.random, rng.gauss, rng.getrandbits
+    gap_low, gap_span = mean_gap // 2 + 1000, mean_gap + 1
+    same_second_rate = spec.same_second_rate
+    segment_id = spec.segment_id
     for index in range(count):
         if group_left:
             ts_ms = group_left.pop()
@@ -136,21 +147,22 @@ def generate_rows(seed: int, spec: SegmentSpec) -> Iterator[Row]:
             millis = sorted(rng.sample(range(1000), groups[index]))
             group_left = [second * 1000 + ms for ms in millis]
             ts_ms = group_left.pop()
-        elif index and rng.random() < spec.same_second_rate and ts_ms % 1000:
-            ts_ms = rng.randint(ts_ms - ts_ms % 1000, ts_ms - 1)
+        elif index and ts_ms % 1000 and random_() < same_second_rate:
+            # Same second as the newer neighbour, an earlier millisecond.
+            ts_ms -= 1 + int(random_() * (ts_ms % 1000))
         elif index:
-            ts_ms -= rng.randint(mean_gap // 2 + 1000, mean_gap * 3 // 2 + 1000)
+            ts_ms -= gap_low + int(random_() * gap_span)
         if index in hash_changes:
             hash_version += 1
-            segment_hash = _segment_hash(seed, spec.segment_id, hash_version)
-        result_count = max(0, result_count + round(rng.gauss(0, max(3.0, result_count / 100))))
-        active = int(result_count * rng.uniform(0.5, 1.0)) if rng.random() < 0.85 else None
-        updating = _uuid4(rng) if rng.random() < 0.10 else None
+            segment_hash = _segment_hash(seed, segment_id, hash_version)
+        result_count = max(0, result_count + round(gauss(0.0, max(3.0, result_count / 100))))
+        active = int(result_count * (0.5 + random_() / 2)) if random_() < 0.85 else None
+        updating = _uuid4(getrandbits(128)) if random_() < 0.10 else None
         yield (
-            spec.segment_id,
+            segment_id,
             ts_ms,
             segment_hash,
-            _uuid4(rng),
+            _uuid4(getrandbits(128)),
             result_count,
             active,
             updating,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -209,8 +210,16 @@ def run(
     *,
     access_log: bool = False,
 ) -> int:
-    """Serve ``config`` in this thread until Ctrl-C or SIGTERM; the exit status."""
-    app = create_app(config)
+    """Serve ``config`` in this thread until Ctrl-C or SIGTERM; the exit status.
+
+    0 after a clean stop; 1 when the address cannot be bound; 2 when the data set
+    cannot be built (an unusable ``--db`` path), with one line on stderr.
+    """
+    try:
+        app = create_app(config)
+    except (ValueError, sqlite3.Error) as exc:
+        print(f"error: cannot build the simulator's data: {exc}", file=sys.stderr)
+        return 2
     server = _AnnouncingServer(_uvicorn_config(app, host, port, access_log), config.token)
     # uvicorn shuts down gracefully on SIGTERM and then re-raises it to the handler it
     # found: make that one a KeyboardInterrupt, so SIGTERM ends like Ctrl-C (status 0).
@@ -236,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m activecampaign_simulator [options]``: print base_url/token, serve."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be in 0..65535, got {args.port}")
     try:
         config = config_from_args(args)
     except ValueError as exc:

@@ -98,7 +98,8 @@ def test_command_line_maps_onto_the_config() -> None:
 @pytest.mark.parametrize(
     "argv",
     [["--error-rate", "2"], ["--extra-segment", "big"], ["--extra-segment", "big=-3"],
-     ["--segments", "x"], ["--quirk", "nope"], ["--token", ""]],
+     ["--segments", "x"], ["--quirk", "nope"], ["--token", ""], ["--port", "70000"],
+     ["--latency-ms", "-5"]],
 )  # fmt: skip
 def test_bad_options_exit_2_with_a_message(
     argv: list[str], capsys: pytest.CaptureFixture[str]
@@ -107,6 +108,23 @@ def test_bad_options_exit_2_with_a_message(
         server.main(argv)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_unusable_db_path_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing_dir = tmp_path / "no" / "such" / "dir" / "sim.db"
+    assert server.main(["--port", "0", "--db", str(missing_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot build the simulator's data:")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_port_in_use_makes_main_exit_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    with serve_in_thread(SMALL) as handle:
+        status = server.main(["--port", str(handle.port), "--segments", "1", "--history", "1"])
+    assert status != 0
+    assert "base_url=" not in capsys.readouterr().out
 
 
 def test_python_m_starts_prints_url_and_token_and_stops_on_sigterm() -> None:
