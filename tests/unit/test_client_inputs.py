@@ -9,7 +9,7 @@ import httpx
 import pytest
 from activecampaign_segments import AsyncSegmentsClient, ResponseValidationError, SegmentsClient
 
-from .fakes import BASE_URL, TOKEN, FakeApi, body, history, record, respond
+from .fakes import BASE_URL, TOKEN, Api, FakeApi, body, history, record, respond
 
 AWARE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 NAIVE = dt.datetime(2024, 1, 1)
@@ -232,3 +232,22 @@ def test_from_env_names_the_missing_variable(client_kind, monkeypatch, missing):
     with pytest.raises(ValueError, match=missing) as info:
         cls.from_env()
     assert TOKEN not in str(info.value)
+
+
+def test_clients_of_one_host_share_one_rate_limiter():
+    sync = SegmentsClient("https://ACCT.api-us1.com/api/3", TOKEN, requests_per_second=5.0)
+    other = AsyncSegmentsClient("https://acct.api-us1.com:443", TOKEN, requests_per_second=5.0)
+    elsewhere = SegmentsClient("https://other.api-us1.com", TOKEN, requests_per_second=5.0)
+    off = SegmentsClient("https://acct.api-us1.com", TOKEN, requests_per_second=None)
+    assert sync._limiter is not None
+    assert sync._limiter is other._limiter
+    assert elsewhere._limiter is not sync._limiter
+    assert off._limiter is None
+
+
+def test_closed_clients_refuse_work(client_kind):
+    fake = FakeApi({"42": history("42", 1)})
+    api = Api(client_kind, fake)
+    api.close()
+    with pytest.raises(RuntimeError):
+        api.history("42")

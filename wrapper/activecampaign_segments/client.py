@@ -469,6 +469,10 @@ class AsyncSegmentsClient(_ClientBase):
         """Close the connections. The client cannot be used afterwards."""
         await self._http.aclose()
 
+    async def close(self) -> None:
+        """The same as :meth:`aclose` (``await client.close()``)."""
+        await self.aclose()
+
     async def _send(self, request: dict[str, Any]) -> httpx.Response:
         try:
             return await self._http.request(**request)
