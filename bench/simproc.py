@@ -68,7 +68,8 @@ def simulator_process(*args: str, start_timeout: float = 180.0) -> Iterator[Simu
                 raise RuntimeError("the simulator did not print base_url= and token=") from None
             if line is None:
                 raise RuntimeError("the simulator exited on start:\n" + "".join(seen[-20:]))
-            seen.append(line)
+            # Keep its output for the error message, but never the line that shows the token.
+            seen.append("token=***\n" if line.strip().startswith("token=") else line)
             for key in ("base_url", "token"):
                 prefix = key + "="
                 if line.strip().startswith(prefix):
