@@ -233,3 +233,9 @@ def test_every_error_is_an_active_campaign_error():
         assert issubclass(cls, ActiveCampaignError)
     assert issubclass(APITimeoutError, APIConnectionError)
     assert not issubclass(ActiveCampaignError, ValueError)
+
+
+def test_error_messages_show_the_path_as_sent(connect):
+    with pytest.raises(NotFoundError) as info:
+        connect(FakeApi()).history("a/b")
+    assert "GET /api/3/segmentsV2/a%2Fb/count-history" in str(info.value)

@@ -197,12 +197,17 @@ def error_from_response(response: httpx.Response) -> APIStatusError:
     reason = response.reason_phrase or "Unknown Status"
     where = ""
     if _has_request(response):
-        where = f" for GET {redact(response.request.url.path, secret)}"
+        where = f" for GET {redact(_wire_path(response.request), secret)}"
     if 300 <= status <= 399:
         location = redact(response.headers.get("location", "?"), secret)
         where += f" (redirect to {location} not followed: it would carry the API token)"
     message = redact(f"HTTP {status} {reason}{where}{_summary(errors)}", secret)
     return cls(message, status_code=status, errors=errors, response=response)
+
+
+def _wire_path(request: httpx.Request) -> str:
+    # The path as sent, percent-encoding kept: "a%2Fb" shows it was one segment.
+    return request.url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
 
 
 def _has_request(response: httpx.Response) -> bool:
@@ -224,6 +229,6 @@ def error_from_exception(exc: httpx.RequestError) -> APIConnectionError:
         pass
     else:
         secret = request.headers.get(TOKEN_HEADER)
-        where = f" for GET {request.url.path}"
+        where = f" for GET {_wire_path(request)}"
     detail = str(exc) or type(exc).__name__
     return cls(redact(f"{type(exc).__name__}{where}: {detail}", secret))
