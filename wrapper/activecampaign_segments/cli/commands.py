@@ -195,11 +195,16 @@ def _options(ctx: typer.Context) -> GlobalOptions:
 
 SinceOption = Annotated[
     str | None,
-    typer.Option(help=f"Only counts recorded at or after this moment (inclusive). {dates.HELP}"),
+    typer.Option(
+        metavar="DATE",
+        help=f"Only counts recorded at or after this moment (inclusive). {dates.HELP}",
+    ),
 ]
 UntilOption = Annotated[
     str | None,
-    typer.Option(help=f"Only counts recorded before this moment (exclusive). {dates.HELP}"),
+    typer.Option(
+        metavar="DATE", help="Only counts recorded before this moment (exclusive); same forms."
+    ),
 ]
 FormatOption = Annotated[
     OutputFormat | None,
@@ -207,8 +212,8 @@ FormatOption = Annotated[
         "--format",
         "-f",
         case_sensitive=False,
-        help="Output format [default: table on a terminal, else from the --output suffix "
-        "(.csv, .json, .jsonl), else jsonl].",
+        help="Output format (default: table on a terminal, else from the --output suffix "
+        ".csv/.json/.jsonl, else jsonl).",
         show_default=False,
     ),
 ]
@@ -232,7 +237,7 @@ def _to_terminal(output: Path | None, stream: TextIO) -> bool:
 @app.command()
 def history(
     ctx: typer.Context,
-    segment_id: Annotated[str, typer.Argument(help="The segment's id.")],
+    segment_id: Annotated[str, typer.Argument(metavar="SEGMENT_ID", help="The segment's id.")],
     since: SinceOption = None,
     until: UntilOption = None,
     output_format: FormatOption = None,
@@ -280,7 +285,10 @@ def latest(
     ctx: typer.Context,
     segment_ids: Annotated[
         list[str],
-        typer.Argument(help="Segment ids; `-` reads more ids from stdin (whitespace separated)."),
+        typer.Argument(
+            metavar="SEGMENT_ID...",
+            help="Segment ids; `-` reads more ids from stdin (whitespace separated).",
+        ),
     ],
     output_format: FormatOption = None,
     output: OutputOption = None,
@@ -307,7 +315,7 @@ def latest(
 @app.command()
 def plot(
     ctx: typer.Context,
-    segment_id: Annotated[str, typer.Argument(help="The segment's id.")],
+    segment_id: Annotated[str, typer.Argument(metavar="SEGMENT_ID", help="The segment's id.")],
     output: Annotated[
         Path,
         typer.Option(

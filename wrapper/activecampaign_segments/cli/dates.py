@@ -18,8 +18,8 @@ _EPOCH = re.compile(r"\d+(\.\d+)?")
 _EPOCH_ZERO = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 HELP = (
-    "ISO 8601 date or datetime, or epoch seconds; without an offset it is UTC "
-    "(e.g. 2024-05-01, 2024-05-01T12:30, 2024-05-01T12:30+02:00, 1714566600)."
+    "An ISO 8601 date or datetime, or epoch seconds; UTC unless an offset is given "
+    "(2024-05-01, 2024-05-01T12:30, 2024-05-01T12:30+02:00, 1714566600)."
 )
 
 
