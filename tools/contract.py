@@ -12,6 +12,7 @@ Settings come from the environment, so the token never appears on a command line
     SEGMENT_IDS   comma-separated segment ids with count history to aim at (default: whatever
                   the batch form reports among ids 1..100)
     REPORT_DIR    where the JUnit report goes (default: reports)
+    MAX_EXAMPLES  cases per operation and phase (default: schemathesis.toml's), for quick runs
 
 Steps: check that the server answers at all (a short timeout, one clear line if not); ask it for
 a few real segment ids and record epochs, so the generated cases reach data (see
@@ -38,8 +39,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.contract.checks import TOKEN_ENV  # noqa: E402 - needs the repository root on the path
-from tests.contract.known_data import DATA_ENV, KnownData  # noqa: E402
+from tests.contract.envvars import DATA_ENV, TOKEN_ENV  # noqa: E402 - needs the root on the path
+from tests.contract.known_data import KnownData  # noqa: E402
 
 SPEC = ROOT / "openapi" / "segments.json"
 API = "/api/3/segmentsV2"
@@ -171,8 +172,16 @@ def _rate_option(rate: float) -> list[str]:
     return ["--rate-limit", f"{round(rate)}/s" if rate == round(rate) else f"{per_minute}/m"]
 
 
+def _max_examples_option(raw: str | None) -> list[str]:
+    if raw is None or raw.strip() == "":
+        return []
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ContractError(f"MAX_EXAMPLES must be a whole number >= 1, got {raw!r}")
+    return ["--max-examples", raw.strip()]
+
+
 def run_schemathesis(
-    base_url: str, token: str, data: KnownData, rate: float, report_dir: Path
+    base_url: str, token: str, data: KnownData, options: list[str], report_dir: Path
 ) -> int:
     """Run the Schemathesis CLI; its output is streamed with the token masked."""
     schemathesis = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
@@ -197,7 +206,7 @@ def run_schemathesis(
             "--report", "junit",
             "--report-dir", str(report_dir),
             "--report-junit-path", str(report_dir / JUNIT_NAME),
-            *_rate_option(rate),
+            *options,
         ]  # fmt: skip
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -236,7 +245,8 @@ def main() -> int:
                 "with history to aim at",
                 flush=True,
             )
-            status = run_schemathesis(base_url, token, data, rate, report_dir)
+            options = _rate_option(rate) + _max_examples_option(os.environ.get("MAX_EXAMPLES"))
+            status = run_schemathesis(base_url, token, data, options, report_dir)
     except ContractError as exc:
         print(f"contract: error: {exc}", file=sys.stderr)
         return 2

@@ -30,11 +30,11 @@ import schemathesis
 from hypothesis import strategies as st
 
 from tests.contract import known_data, semantics
+from tests.contract.envvars import TOKEN_ENV
 
 HISTORY = "/api/3/segmentsV2/{segmentId}/count-history"
 CURSOR = "/api/3/segmentsV2/{segmentId}/count-history/{timestamp}"
 BATCH = "/api/3/segmentsV2/count-history"
-TOKEN_ENV = "AC_CONTRACT_API_TOKEN"
 UNKNOWN_ID = "999999999"
 """An id the batch hook mixes in: it must be ignored, not answered."""
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.contract.envvars import DATA_ENV
 from tests.contract.semantics import attributes_of, epoch_of, parse_timestamp
-
-DATA_ENV = "AC_CONTRACT_DATA"
 
 
 @dataclass
