@@ -181,6 +181,10 @@ MALFORMED = {
     ),
     "timestamp words": (page_of(valid(timestamp="yesterday")), "data[1].attributes.timestamp"),
     "timestamp int": (page_of(valid(timestamp=1_700_000_000)), "data[1].attributes.timestamp"),
+    "timestamp overflows": (
+        page_of(valid(timestamp="9999-12-31T23:59:59.000-05:00")),
+        "data[1].attributes.timestamp",
+    ),
     "timestamp naive": (
         page_of(valid(timestamp="2023-11-14T22:13:20.000")),
         "data[1].attributes.timestamp",

@@ -32,6 +32,9 @@ BAD_CALLS = {
     "string until": lambda c: c.count_history("42", until="2024-01-01"),
     "bool since": lambda c: c.count_history("42", since=True),
     "huge until": lambda c: c.count_history("42", until=10**20),
+    "until overflows": lambda c: c.count_history(
+        "42", until=dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    ),
     "negative before": lambda c: c.count_history_pages("42", before=-1),
     "float before": lambda c: c.count_history_pages("42", before=1.5),
     "string before": lambda c: c.count_history_pages("42", before="5"),

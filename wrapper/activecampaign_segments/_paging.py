@@ -61,7 +61,10 @@ def to_instant(value: Timepoint, name: str) -> dt.datetime:
                 f"{name} must be timezone-aware (e.g. datetime(..., tzinfo=timezone.utc)); "
                 f"got naive {value.isoformat()}"
             )
-        return value.astimezone(dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError(f"{name} is out of range: {value.isoformat()}") from None
     if isinstance(value, int) and not isinstance(value, bool):
         try:
             return _instant(value)

@@ -121,7 +121,10 @@ def _record(index: int, attrs: Any) -> CountRecord:
     if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
         raise ResponseValidationError(f"{where}.timestamp", "no UTC offset")
     if recorded_at.tzinfo is not UTC:
-        recorded_at = recorded_at.astimezone(UTC)
+        try:
+            recorded_at = recorded_at.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
+            raise ResponseValidationError(f"{where}.timestamp", "out of range") from None
     return CountRecord(
         segment_id=_string(attrs.segment_id, f"{where}.segment_id"),
         recorded_at=recorded_at,
