@@ -16,7 +16,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from activecampaign_simulator.config import SimulatorConfig
-from activecampaign_simulator.dataset import PAGE_SIZE, Row, generate_rows, segment_specs
+from activecampaign_simulator.dataset import (
+    DATASET_VERSION,
+    PAGE_SIZE,
+    Row,
+    generate_rows,
+    segment_specs,
+)
 
 SCHEMA_VERSION = 1
 _TABLES = {"meta", "segments", "records"}
@@ -81,6 +87,7 @@ def _fingerprint(config: SimulatorConfig) -> str:
     return json.dumps(
         {
             "schema": SCHEMA_VERSION,
+            "dataset": DATASET_VERSION,
             "seed": config.seed,
             "segments": config.segments,
             "history": config.history,

@@ -164,3 +164,19 @@ def test_foreign_database_file_is_refused(tmp_path: Path) -> None:
 def test_extra_segment_colliding_with_a_boundary_id_is_refused() -> None:
     with pytest.raises(ValueError, match="already used"):
         build(extra_segments={EMPTY_SEGMENT: 3})
+
+
+def test_file_from_another_generator_version_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from activecampaign_simulator import store as store_module
+
+    path = str(tmp_path / "sim.db")
+    build(db_path=path).close()
+    monkeypatch.setattr(store_module, "DATASET_VERSION", 99)
+    rebuilt = build(db_path=path)
+    assert rebuilt.record_count("1") == 200
+    rebuilt.close()
+    with sqlite3.connect(path) as db:
+        (fingerprint,) = db.execute("SELECT value FROM meta").fetchone()
+    assert '"dataset": 99' in fingerprint
