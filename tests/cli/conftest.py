@@ -13,7 +13,7 @@ import pytest
 from activecampaign_simulator.config import SimulatorConfig
 from activecampaign_simulator.server import SimulatorHandle, serve_in_thread
 
-from tests.cli.helpers import HISTORY, SEGMENTS, TOKEN
+from tests.cli.helpers import BIG_HISTORY, BIG_SEGMENT, HISTORY, SEGMENTS, TOKEN
 
 
 def _serve(**overrides: Any) -> Iterator[SimulatorHandle]:
@@ -26,8 +26,8 @@ def _serve(**overrides: Any) -> Iterator[SimulatorHandle]:
 
 @pytest.fixture(scope="session")
 def sim() -> Iterator[SimulatorHandle]:
-    """A well-behaved simulator."""
-    yield from _serve()
+    """A well-behaved simulator, with one longer history (BIG_SEGMENT)."""
+    yield from _serve(extra_segments={BIG_SEGMENT: BIG_HISTORY})
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,9 @@ TOKEN = "cli-Secret-Token-7f3a9c2e"
 WRONG_TOKEN = "wrong-Secret-Token-51b8d0"
 SEGMENTS = ("1", "2", "3")
 HISTORY = 130  # three pages of 50: the last one short
+# Long enough that its output overflows a pipe's buffer (64 KiB on Linux).
+BIG_SEGMENT = "big"
+BIG_HISTORY = 1500
 
 
 def invoke(

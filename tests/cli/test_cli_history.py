@@ -6,6 +6,9 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,16 @@ import pytest
 from activecampaign_simulator.dataset import EMPTY_SEGMENT, SAME_SECOND_SEGMENT
 from activecampaign_simulator.server import SimulatorHandle
 
-from tests.cli.helpers import HISTORY, invoke, jsonl, parse_ts, truth
+from tests.cli.helpers import (
+    BIG_HISTORY,
+    BIG_SEGMENT,
+    HISTORY,
+    TOKEN,
+    invoke,
+    jsonl,
+    parse_ts,
+    truth,
+)
 
 # Written out independently of the CLI's own list: the columns are part of its contract.
 FIELDS = [
@@ -168,3 +180,28 @@ def test_output_file_takes_its_format_from_the_suffix(sim: SimulatorHandle, tmp_
     _check_same(rows, truth(sim, "1"))
     # The temporary file was renamed, not left behind.
     assert [p.name for p in tmp_path.iterdir()] == ["history.csv"]
+
+
+def test_a_reader_that_stops_early_is_not_an_error(sim: SimulatorHandle) -> None:
+    # `ac-segments history big | head -1`: the pipe closes under the writer.
+    command = [sys.executable, "-m", "activecampaign_segments.cli"]
+    command += ["--base-url", sim.base_url, "--rps", "0", "history", BIG_SEGMENT]
+    env = {**os.environ, "ACTIVECAMPAIGN_API_KEY": TOKEN}
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = json.loads(proc.stdout.readline())
+    assert first["segment_id"] == BIG_SEGMENT
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0, stderr
+    assert stderr == ""
+
+
+def test_a_long_history_streams_completely(sim: SimulatorHandle) -> None:
+    result = invoke(["history", BIG_SEGMENT, "--format", "csv"], base_url=sim.base_url)
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == BIG_HISTORY
+    _check_same(rows, truth(sim, BIG_SEGMENT))

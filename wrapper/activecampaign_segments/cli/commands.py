@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -82,11 +83,12 @@ def _configure_logging(debug: bool, secret: str | None) -> None:
 
 
 def _silence_stdout() -> None:
-    # The reader of a pipe went away (`| head`): point stdout at /dev/null so the
-    # interpreter's final flush does not raise again.
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = open("/dev/null", "w")  # noqa: SIM115 -- must outlive this function
-        sys.stdout = devnull
+    # The reader of a pipe went away (`| head`): point the stdout descriptor at
+    # /dev/null, as the Python docs advise, so the interpreter's final flush of the
+    # buffered remainder does not fail again with a second BrokenPipeError.
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 @contextlib.contextmanager
