@@ -42,7 +42,7 @@ generate: install ## spec, then regenerate generated/activecampaign_segments_api
 check-generated: install ## Fail with a diff if openapi/segments.json or generated/ is stale
 	$(PY) tools/generate.py --check
 
-lint: install ## ruff check, ruff format --check, mypy --strict on wrapper/, spec validation
+lint: install ## ruff check, ruff format --check, mypy --strict on wrapper/ and simulator/, spec validation
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
