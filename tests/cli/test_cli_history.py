@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from activecampaign_simulator.dataset import EMPTY_SEGMENT, SAME_SECOND_SEGMENT
+from activecampaign_simulator.dataset import BURST_SEGMENT, EMPTY_SEGMENT, SAME_SECOND_SEGMENT
 from activecampaign_simulator.server import SimulatorHandle
 
 from tests.cli.helpers import (
@@ -205,3 +205,13 @@ def test_a_long_history_streams_completely(sim: SimulatorHandle) -> None:
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == BIG_HISTORY
     _check_same(rows, truth(sim, BIG_SEGMENT))
+
+
+def test_the_clients_warning_reaches_stderr_as_one_line(sim: SimulatorHandle) -> None:
+    # 60 records in one second: more than a page, so the client warns and goes on.
+    result = invoke(["history", BURST_SEGMENT], base_url=sim.base_url)
+    assert result.exit_code == 0, result.stderr
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith("WARNING: ")
+    assert BURST_SEGMENT in warning
+    assert len(jsonl(result.stdout)) > 0

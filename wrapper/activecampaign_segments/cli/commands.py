@@ -71,15 +71,26 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
-def _configure_logging(debug: bool, secret: str | None) -> None:
-    # Warnings from the client (e.g. a second that could not be fully read) reach
-    # stderr as single lines; --debug adds the HTTP exchange.
+@contextlib.contextmanager
+def _log_to_stderr(options: GlobalOptions) -> Iterator[None]:
+    """Log records reach stderr as single lines while a command runs.
+
+    Warnings from the client (e.g. a second that could not be fully read) show by
+    default; --debug adds the HTTP exchange. The handler is removed afterwards, so a
+    program (or test) that runs the app in-process keeps its own logging set-up.
+    """
+    root = logging.getLogger()
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_RedactingFilter(secret))
+    handler.addFilter(_RedactingFilter(options.api_token))
     handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING, handlers=[handler], force=True
-    )
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if options.debug else logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
 
 
 def _silence_stdout() -> None:
@@ -95,7 +106,8 @@ def _silence_stdout() -> None:
 def guarded(options: GlobalOptions) -> Iterator[None]:
     """Turn every failure inside the block into one stderr line and its exit code."""
     try:
-        yield
+        with _log_to_stderr(options):
+            yield
     except (typer.Exit, typer.Abort, typer.BadParameter):
         # Typer's own ways out (an exit status, a usage error) pass through untouched.
         raise
@@ -187,7 +199,6 @@ def root(
         max_retries=max_retries,
         debug=debug,
     )
-    _configure_logging(debug, api_token)
 
 
 def _options(ctx: typer.Context) -> GlobalOptions:
