@@ -40,13 +40,19 @@ def _pump(stream: object, lines: queue.Queue[str | None]) -> None:
 
 
 @contextmanager
-def simulator_process(*args: str, start_timeout: float = 180.0) -> Iterator[SimulatorProcess]:
-    """Start the simulator on a free loopback port with ``args``; stop it on exit.
+def simulator_process(
+    *args: str, start_timeout: float = 180.0, command: list[str] | None = None
+) -> Iterator[SimulatorProcess]:
+    """Start the simulator on a free port with ``args``; stop it on exit.
 
-    Waits for the ``base_url=`` and ``token=`` lines it prints on start.
+    ``command`` defaults to ``python -m activecampaign_simulator --host 127.0.0.1 --port 0``
+    (the security tests pass their own to check the defaults). Waits for the ``base_url=``
+    and ``token=`` lines it prints on start.
     """
-    command = [sys.executable, "-m", "activecampaign_simulator", "--host", "127.0.0.1"]
-    command += ["--port", "0", *args]
+    if command is None:
+        command = [sys.executable, "-m", "activecampaign_simulator", "--host", "127.0.0.1"]
+        command += ["--port", "0"]
+    command = [*command, *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         command,
