@@ -46,3 +46,9 @@ def failing_sim() -> Iterator[SimulatorHandle]:
 def malformed_sim() -> Iterator[SimulatorHandle]:
     """Answers every request 200 with a body that breaks the spec."""
     yield from _serve(malformed_rate=1.0)
+
+
+@pytest.fixture(scope="session")
+def slow_sim() -> Iterator[SimulatorHandle]:
+    """Takes a second to answer anything."""
+    yield from _serve(latency=1.0)

@@ -84,6 +84,15 @@ def test_unreachable_server_is_a_network_error() -> None:
     assert url in line
 
 
+def test_a_slow_server_times_out(slow_sim: SimulatorHandle) -> None:
+    args = ["--timeout", "0.1", "--max-retries", "0", "history", "1"]
+    result = invoke(args, base_url=slow_sim.base_url)
+    assert result.exit_code == ExitCode.NETWORK
+    line = _one_error_line(result.stderr)
+    assert "timed out" in line
+    assert slow_sim.base_url in line
+
+
 def test_rate_limited_after_retries(throttling_sim: SimulatorHandle) -> None:
     result = invoke(["--max-retries", "0", "history", "1"], base_url=throttling_sim.base_url)
     assert result.exit_code == ExitCode.RATE_LIMITED
