@@ -34,6 +34,7 @@ from activecampaign_segments.cli.plot import (
     SUPPORTED_SUFFIXES,
     build_figure,
     hash_changes,
+    picture_format,
     require_matplotlib,
     save_figure,
 )
@@ -348,12 +349,10 @@ def plot(
     options = _options(ctx)
     with guarded(options):
         start, end = dates.parse_range(since, until)
+        # Both checked before any request: a wrong suffix or a missing extra should
+        # not cost a long fetch first.
         require_matplotlib()
-        if output.suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise CliError(
-                ExitCode.USAGE,
-                f"--output must end in one of {', '.join(SUPPORTED_SUFFIXES)}: {output}",
-            )
+        picture_format(output)
         with (
             make_client(options) as client,
             tracking(f"segment {segment_id}", lambda: client.stats.requests) as tracker,

@@ -96,13 +96,19 @@ def build_figure(records: Iterable[RecordLike], segment_id: str, *, active: bool
 SUPPORTED_SUFFIXES = (".png", ".svg", ".pdf")
 
 
-def save_figure(fig: Figure, path: Path) -> None:
-    """Write ``fig`` to ``path`` atomically, in the format its suffix names."""
+def picture_format(path: Path) -> str:
+    """The matplotlib format named by ``path``'s suffix, or a usage error (checked early)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise CliError(
             ExitCode.USAGE,
             f"--output must end in one of {', '.join(SUPPORTED_SUFFIXES)}: {path}",
         )
+    return suffix.lstrip(".")
+
+
+def save_figure(fig: Figure, path: Path) -> None:
+    """Write ``fig`` to ``path`` atomically, in the format its suffix names."""
+    fmt = picture_format(path)
     with atomic_binary(path) as handle:
-        fig.savefig(handle, format=suffix.lstrip("."))
+        fig.savefig(handle, format=fmt)
