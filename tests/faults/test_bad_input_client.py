@@ -36,7 +36,11 @@ PAGE = re.compile(r"/api/3/segmentsV2/(?P<id>[^/?#]+)/count-history(?:/(?P<befor
 BATCH = re.compile(r"/api/3/segmentsV2/count-history\?(?P<query>segmentIds=[^&#]+)")
 INT64_MAX = 2**63 - 1
 HYPOTHESIS = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 HOSTILE_IDS = [
     "..",

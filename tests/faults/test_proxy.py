@@ -82,10 +82,10 @@ def test_stall_outlasts_the_client_read_timeout(upstream: str) -> None:
 def _decisions(upstream: str, seed: int) -> list[str]:
     with (
         serve_proxy(upstream, reset_rate=0.3, stall_rate=0.2, seed=seed, stall_seconds=5) as proxy,
-        httpx.Client(base_url=proxy.base_url, timeout=0.2) as client,
+        httpx.Client(base_url=proxy.base_url, timeout=0.1) as client,
     ):
         outcomes = []
-        for _ in range(30):
+        for _ in range(20):
             try:
                 client.get("/x")
                 outcomes.append("ok")
@@ -93,7 +93,7 @@ def _decisions(upstream: str, seed: int) -> list[str]:
                 outcomes.append("stall")
             except httpx.TransportError:
                 outcomes.append("reset")
-    assert sum(proxy.stats.faults.values()) == 30
+    assert sum(proxy.stats.faults.values()) == 20
     assert proxy.stats.faults == {k: outcomes.count(k) for k in set(outcomes)}
     return outcomes
 

@@ -22,6 +22,20 @@ from tests.conftest import ROOT
 TOKEN = "LEAKCHECK-report-c41d7e93b0a2f856"
 
 
+def _run(
+    command: list[str], cwd: Path, timeout: float, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        env=_env(**env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIVECAMPAIGN_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -35,15 +49,14 @@ def test_contract_junit_report_and_output_hold_no_token(tmp_path: Path) -> None:
     # reproduction commands (which carry the Api-Token header) that come with them.
     args = ("--segments", "5", "--history", "120", "--rps", "0", "--quirk", "wrong_type")
     with simulator_process(*args, "--token", TOKEN) as sim:
-        env = _env(BASE_URL=sim.base_url, API_TOKEN=TOKEN, RATE="0", REPORT_DIR=str(tmp_path))
-        proc = subprocess.run(
+        proc = _run(
             [sys.executable, str(ROOT / "tools" / "contract.py")],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=200,
-            check=False,
+            ROOT,
+            200,
+            BASE_URL=sim.base_url,
+            API_TOKEN=TOKEN,
+            RATE="0",
+            REPORT_DIR=str(tmp_path),
         )
     reports = list(tmp_path.glob("*.xml"))
     assert proc.returncode != 0, "the defect went unnoticed: " + proc.stdout[-1000:]
@@ -95,29 +108,10 @@ FAILING_TESTS = """
 def test_pytest_junit_report_of_failing_client_calls_holds_no_token(tmp_path: Path) -> None:
     (tmp_path / "test_leaky.py").write_text(textwrap.dedent(FAILING_TESTS))
     report = tmp_path / "report.xml"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--rootdir",
-            str(tmp_path),
-            f"--junitxml={report}",
-            "-o",
-            "junit_logging=all",
-            "--log-level=DEBUG",
-            str(tmp_path / "test_leaky.py"),
-        ],
-        env=_env(LEAK_TOKEN=TOKEN),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=100,
-        check=False,
-    )
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+    command += ["--rootdir", str(tmp_path), f"--junitxml={report}", "-o", "junit_logging=all"]
+    command += ["--log-level=DEBUG", str(tmp_path / "test_leaky.py")]
+    proc = _run(command, tmp_path, 100, LEAK_TOKEN=TOKEN)
     xml = report.read_text()
     assert proc.returncode == 1, proc.stdout[-2000:]
     for expected in ("NotFoundError", "ServerError", "AuthenticationError", "DEBUG"):
@@ -129,15 +123,8 @@ def test_pytest_junit_report_of_failing_client_calls_holds_no_token(tmp_path: Pa
 @pytest.mark.timeout(180)
 def test_benchmark_output_holds_no_token(tmp_path: Path) -> None:
     results = tmp_path / "results.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "0,2", "--output", str(results)],
-        env=_env(BENCH_API_TOKEN=TOKEN),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=170,
-        check=False,
-    )
+    command = [sys.executable, "-m", "bench", "--quick", "--only", "0,2"]
+    proc = _run([*command, "--output", str(results)], ROOT, 170, BENCH_API_TOKEN=TOKEN)
     assert "records/s" in proc.stdout, proc.stdout + proc.stderr
     assert results.exists()
     assert TOKEN not in proc.stdout + proc.stderr
