@@ -82,7 +82,7 @@ def test_stall_outlasts_the_client_read_timeout(upstream: str) -> None:
 def _decisions(upstream: str, seed: int) -> list[str]:
     with (
         serve_proxy(upstream, reset_rate=0.3, stall_rate=0.2, seed=seed, stall_seconds=5) as proxy,
-        httpx.Client(base_url=proxy.base_url, timeout=0.5) as client,
+        httpx.Client(base_url=proxy.base_url, timeout=0.3) as client,
     ):
         outcomes = []
         for _ in range(20):
