@@ -19,9 +19,9 @@ SEGMENT = "1"
 
 
 def run(machine: str, token: str, quick: bool) -> list[Figure]:
-    """Measure both loops (best of 3, interleaved); return the figures."""
+    """Measure both loops (best of 5 wall times, interleaved); return the figures."""
     records = 2_000 if quick else 20_000
-    repeats = 1 if quick else 3
+    repeats = 1 if quick else 5
     args = ["--segments", "1", "--history", str(records), "--rps", "0", "--token", token]
     with simulator_process(*args) as sim:
 
