@@ -87,10 +87,18 @@ def realistic_bodies() -> st.SearchStrategy[dict[str, Any]]:
 
 # -- one-place breakage ---------------------------------------------------------------------------
 
-NOT_A_STRING = st.one_of(st.integers(), st.booleans(), st.none(), st.just([]), st.just({}))
-NOT_A_NUMBER = st.one_of(st.text(max_size=5), st.booleans(), st.none(), st.just([]), st.just({}))
-NOT_AN_OBJECT = st.one_of(st.integers(), st.text(max_size=5), st.none(), st.just([1]))
-NOT_A_LIST = st.one_of(st.integers(), st.text(max_size=5), st.none(), st.just({}))
+NOT_A_STRING: st.SearchStrategy[Any] = st.one_of(
+    st.integers(), st.booleans(), st.none(), st.just([]), st.just({})
+)
+NOT_A_NUMBER: st.SearchStrategy[Any] = st.one_of(
+    st.text(max_size=5), st.booleans(), st.none(), st.just([]), st.just({})
+)
+NOT_AN_OBJECT: st.SearchStrategy[Any] = st.one_of(
+    st.integers(), st.text(max_size=5), st.none(), st.just([1])
+)
+NOT_A_LIST: st.SearchStrategy[Any] = st.one_of(
+    st.integers(), st.text(max_size=5), st.none(), st.just({})
+)
 NOT_A_DATE_TIME = st.sampled_from(
     ["", "yesterday", "2024-13-01T00:00:00Z", "2024-05-31", "1717196910", "2024-05-31T25:00:00Z"]
 )

@@ -50,7 +50,7 @@ def _records(response: schemathesis.Response) -> list[dict[str, Any]] | None:
     return semantics.records_of(body)
 
 
-def _fail(case: schemathesis.Case, problems: list[str]) -> None:
+def _fail(case: schemathesis.Case[Any], problems: list[str]) -> None:
     if problems:
         request = f"{case.method} {case.formatted_path}"
         if case.query:
@@ -58,7 +58,7 @@ def _fail(case: schemathesis.Case, problems: list[str]) -> None:
         raise AssertionError(f"{request}: " + "; ".join(problems))
 
 
-Rule = Callable[[list[dict[str, Any]], schemathesis.Case], list[str]]
+Rule = Callable[[list[dict[str, Any]], schemathesis.Case[Any]], list[str]]
 
 
 def semantic_check(*paths: str) -> Callable[[Rule], Rule]:
@@ -74,7 +74,7 @@ def semantic_check(*paths: str) -> Callable[[Rule], Rule]:
         def check(
             ctx: schemathesis.CheckContext,
             response: schemathesis.Response,
-            case: schemathesis.Case,
+            case: schemathesis.Case[Any],
         ) -> None:
             records = _records(response) if case.path in paths else None
             if records is not None:
@@ -87,32 +87,38 @@ def semantic_check(*paths: str) -> Callable[[Rule], Rule]:
 
 
 @semantic_check(HISTORY, CURSOR)
-def at_most_50_records(records: list[dict[str, Any]], case: schemathesis.Case) -> list[str]:
+def at_most_50_records(records: list[dict[str, Any]], case: schemathesis.Case[Any]) -> list[str]:
     """A segment's count-history answer holds at most 50 records (the batch form may hold 100)."""
     return semantics.page_size_problems(records)
 
 
 @semantic_check(HISTORY, CURSOR)
-def newest_first(records: list[dict[str, Any]], case: schemathesis.Case) -> list[str]:
+def newest_first(records: list[dict[str, Any]], case: schemathesis.Case[Any]) -> list[str]:
     """A segment's records come newest first (the batch form's order is not specified)."""
     return semantics.ordering_problems(records)
 
 
 @semantic_check(CURSOR)
-def strictly_before_cursor(records: list[dict[str, Any]], case: schemathesis.Case) -> list[str]:
+def strictly_before_cursor(
+    records: list[dict[str, Any]], case: schemathesis.Case[Any]
+) -> list[str]:
     """With a `timestamp` cursor, every record is strictly older than that epoch second."""
     cursor = semantics.parse_cursor(case.path_parameters.get("timestamp"))
     return [] if cursor is None else semantics.cursor_problems(records, cursor)
 
 
 @semantic_check(HISTORY, CURSOR, BATCH)
-def id_is_epoch_of_timestamp(records: list[dict[str, Any]], case: schemathesis.Case) -> list[str]:
+def id_is_epoch_of_timestamp(
+    records: list[dict[str, Any]], case: schemathesis.Case[Any]
+) -> list[str]:
     """Each record's `id` is the epoch seconds of its `attributes.timestamp`."""
     return semantics.id_problems(records)
 
 
 @semantic_check(HISTORY, CURSOR)
-def records_belong_to_segment(records: list[dict[str, Any]], case: schemathesis.Case) -> list[str]:
+def records_belong_to_segment(
+    records: list[dict[str, Any]], case: schemathesis.Case[Any]
+) -> list[str]:
     """A segment's history holds only records of that segment."""
     segment_id = case.path_parameters.get("segmentId")
     return semantics.segment_problems(records, segment_id) if isinstance(segment_id, str) else []
@@ -120,7 +126,7 @@ def records_belong_to_segment(records: list[dict[str, Any]], case: schemathesis.
 
 @semantic_check(BATCH)
 def batch_one_record_per_requested_id(
-    records: list[dict[str, Any]], case: schemathesis.Case
+    records: list[dict[str, Any]], case: schemathesis.Case[Any]
 ) -> list[str]:
     """The batch form returns at most one record per requested id, and only requested ids."""
     raw = case.query.get("segmentIds")
@@ -145,7 +151,7 @@ class data_was_returned:  # lower case: Schemathesis names the check after the c
         self,
         ctx: schemathesis.CheckContext,
         response: schemathesis.Response,
-        case: schemathesis.Case,
+        case: schemathesis.Case[Any],
     ) -> None:
         label = case.operation.label
         self.tested.add(label)
@@ -167,22 +173,24 @@ class data_was_returned:  # lower case: Schemathesis names the check after the c
             )
 
 
-def _is_positive(case: schemathesis.Case) -> bool:
+def _is_positive(case: schemathesis.Case[Any]) -> bool:
     meta = case.meta
     return meta is not None and not meta.generation.mode.is_negative
 
 
-def _with_segment(case: schemathesis.Case, segment_id: str) -> schemathesis.Case:
+def _with_segment(case: schemathesis.Case[Any], segment_id: str) -> schemathesis.Case[Any]:
     case.path_parameters = {**case.path_parameters, "segmentId": segment_id}
     return case
 
 
-def _with_cursor(case: schemathesis.Case, segment_id: str, cursor: int) -> schemathesis.Case:
+def _with_cursor(
+    case: schemathesis.Case[Any], segment_id: str, cursor: int
+) -> schemathesis.Case[Any]:
     case.path_parameters = {**case.path_parameters, "segmentId": segment_id, "timestamp": cursor}
     return case
 
 
-def _with_batch(case: schemathesis.Case, ids: list[str]) -> schemathesis.Case:
+def _with_batch(case: schemathesis.Case[Any], ids: list[str]) -> schemathesis.Case[Any]:
     case.query = {**case.query, "segmentIds": ",".join(ids)}
     return case
 
@@ -192,7 +200,9 @@ def _cursors(epochs: list[int]) -> st.SearchStrategy[int]:
     return st.sampled_from(epochs).flatmap(lambda epoch: st.sampled_from([epoch, epoch + 1]))
 
 
-def _real_data_case(case: schemathesis.Case) -> st.SearchStrategy[schemathesis.Case] | None:
+def _real_data_case(
+    case: schemathesis.Case[Any],
+) -> st.SearchStrategy[schemathesis.Case[Any]] | None:
     known = known_data.KNOWN
     if case.path == HISTORY and known.ids:
         return st.sampled_from(known.ids).map(lambda sid: _with_segment(case, sid))
@@ -210,7 +220,7 @@ def _real_data_case(case: schemathesis.Case) -> st.SearchStrategy[schemathesis.C
 
 
 @schemathesis.hook
-def flatmap_case(context: schemathesis.HookContext, case: schemathesis.Case) -> Any:
+def flatmap_case(context: schemathesis.HookContext, case: schemathesis.Case[Any]) -> Any:
     """Send about half of the positive cases to real segments and real cursors.
 
     Negative cases are left alone: they must stay invalid for the negative checks to mean anything.
@@ -227,10 +237,12 @@ if TOKEN_ENV in os.environ:
     class ApiTokenFromEnvironment:
         """Send `AC_CONTRACT_API_TOKEN` as the `Api-Token` header (read once per run)."""
 
-        def get(self, case: schemathesis.Case, ctx: schemathesis.AuthContext) -> str:
+        def get(self, case: schemathesis.Case[Any], ctx: schemathesis.AuthContext) -> str:
             return os.environ[TOKEN_ENV]
 
-        def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
+        def set(
+            self, case: schemathesis.Case[Any], data: str, ctx: schemathesis.AuthContext
+        ) -> None:
             case.headers["Api-Token"] = data
 
 

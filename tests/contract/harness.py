@@ -44,7 +44,7 @@ def run_operation(
     @schema.hook
     def after_validate(
         context: schemathesis.HookContext,
-        case: schemathesis.Case,
+        case: schemathesis.Case[Any],
         response: schemathesis.Response,
         results: list[Any],
     ) -> None:
@@ -67,7 +67,7 @@ def run_operation(
         phases=[Phase.generate],  # no shrinking: every failure is collected, none is re-raised
         suppress_health_check=list(HealthCheck),
     )
-    def run(case: schemathesis.Case) -> None:
+    def run(case: schemathesis.Case[Any]) -> None:
         # Failures are recorded by the hook above; none is re-raised, so all are collected.
         with contextlib.suppress(AssertionError, FailureGroup):
             case.call_and_validate()

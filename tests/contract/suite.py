@@ -42,10 +42,12 @@ def load_schema(app: Any, token: str, *, max_examples: int = MAX_EXAMPLES) -> Op
     class FixedToken:
         """Send the simulator's token as `Api-Token`, as the CLI's auth provider does."""
 
-        def get(self, case: schemathesis.Case, ctx: schemathesis.AuthContext) -> str:
+        def get(self, case: schemathesis.Case[Any], ctx: schemathesis.AuthContext) -> str:
             return token
 
-        def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
+        def set(
+            self, case: schemathesis.Case[Any], data: str, ctx: schemathesis.AuthContext
+        ) -> None:
             case.headers["Api-Token"] = data
 
     return schema

@@ -8,6 +8,8 @@ end of the session (`data_was_returned`), so a silently broken token cannot pass
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 from activecampaign_simulator.app import create_app
 from activecampaign_simulator.config import SimulatorConfig
@@ -22,7 +24,7 @@ schema = suite.load_schema(APP, CONFIG.token)
 
 
 @schema.parametrize()
-def test_simulator_honours_the_contract(case: schemathesis.Case) -> None:
+def test_simulator_honours_the_contract(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate()
 
 
