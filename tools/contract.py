@@ -75,6 +75,25 @@ def _base_url(raw: str) -> str:
     return raw.strip().rstrip("/")
 
 
+def _retry_after(response: httpx.Response) -> float:
+    """Seconds to wait after a 429: its Retry-After in seconds (an HTTP date counts as 1), <= 10."""
+    try:
+        seconds = float(response.headers.get("Retry-After", "1"))
+    except ValueError:
+        seconds = 1.0
+    return min(max(seconds, 0.0), 10.0) if seconds == seconds else 1.0
+
+
+def _token(raw: str | None) -> str:
+    # Secrets pasted into CI settings often carry a trailing newline; a token never has spaces.
+    token = (raw or "").strip()
+    if not token:
+        raise ContractError("API_TOKEN is not set; pass the account's API token")
+    if not (token.isascii() and token.isprintable()):
+        raise ContractError("API_TOKEN must be printable ASCII (it travels in an HTTP header)")
+    return token
+
+
 class Prober:
     """The few plain requests made before the run, spaced to respect RATE."""
 
@@ -106,7 +125,7 @@ class Prober:
                 ) from None
             if response.status_code != 429:
                 return response
-            time.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 10.0))
+            time.sleep(_retry_after(response))
         return response
 
     def close(self) -> None:
@@ -225,9 +244,7 @@ def main() -> int:
         with contextlib.ExitStack() as stack:
             if raw_url:
                 base_url = _base_url(raw_url)
-                token = os.environ.get("API_TOKEN", "")
-                if not token:
-                    raise ContractError("API_TOKEN is not set; pass the account's API token")
+                token = _token(os.environ.get("API_TOKEN"))
                 rate = _rate(os.environ.get("RATE"), DEFAULT_REMOTE_RATE)
                 prober = Prober(base_url, token, rate)
                 stack.callback(prober.close)

@@ -6,11 +6,14 @@ check, without ever printing the token; against a closed port it must fail fast 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from activecampaign_simulator.config import SimulatorConfig
 from activecampaign_simulator.server import serve_in_thread
@@ -83,6 +86,7 @@ def test_an_unreachable_server_fails_fast_with_one_line(tmp_path: Path) -> None:
     [
         ({"BASE_URL": "acct.api-us1.com", "API_TOKEN": "x"}, "BASE_URL must look like"),
         ({"BASE_URL": "http://127.0.0.1:9"}, "API_TOKEN is not set"),
+        ({"BASE_URL": "http://127.0.0.1:9", "API_TOKEN": "tök\u00e9n"}, "printable ASCII"),
         ({"BASE_URL": "http://127.0.0.1:9", "API_TOKEN": "x", "RATE": "fast"}, "RATE must be"),
         ({"BASE_URL": "http://127.0.0.1:9", "API_TOKEN": "x", "RATE": "-1"}, "RATE must be"),
     ],
@@ -107,3 +111,22 @@ def test_make_never_echoes_the_token() -> None:
     )
     assert "tools/contract.py" in result.stdout
     assert SECRET not in result.stdout + result.stderr
+
+
+def _runner_module() -> Any:
+    spec = importlib.util.spec_from_file_location("contract_runner", RUNNER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [("3", 3.0), ("0.5", 0.5), ("600", 10.0), ("-4", 0.0), ("nan", 1.0), (None, 1.0),
+     ("Wed, 21 Oct 2015 07:28:00 GMT", 1.0)],
+)  # fmt: skip
+def test_discovery_waits_what_a_429_asks_within_bounds(header: str | None, seconds: float) -> None:
+    headers = {"Retry-After": header} if header is not None else {}
+    response = httpx.Response(429, headers=headers)
+    assert _runner_module()._retry_after(response) == seconds
