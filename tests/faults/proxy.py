@@ -24,6 +24,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 from urllib.parse import urlsplit
 
 OK, RESET, STALL = "ok", "reset", "stall"
@@ -111,7 +112,7 @@ class FaultProxy:
         self.stats = ProxyStats()
         self._rng = random.Random(seed)
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.port = 0
 
     @property
@@ -153,14 +154,14 @@ class FaultProxy:
     async def _accept(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         self.stats.connections += 1
         try:
             await self._relay(creader, cwriter)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         finally:
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             cwriter.close()
 
     async def _relay(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:

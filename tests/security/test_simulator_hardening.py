@@ -43,7 +43,7 @@ def test_tokens_are_only_compared_with_compare_digest() -> None:
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
             if _is_equality(node) and any("token" in n.lower() for n in _names(node)):
-                plain.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+                plain.append(f"{path.name}:{getattr(node, 'lineno', '?')}: {ast.unparse(node)}")
             if isinstance(node, ast.Call) and "compare_digest" in _names(node.func):
                 digest_calls += 1
     assert plain == [], "tokens compared with ==/in (not constant time): " + "; ".join(plain)
