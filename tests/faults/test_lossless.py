@@ -14,9 +14,11 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from activecampaign_segments import (
+    ActiveCampaignError,
     APIConnectionError,
     APITimeoutError,
     AsyncSegmentsClient,
@@ -124,6 +126,35 @@ async def test_concurrent_fetch_under_faults_yields_every_record_once(
     assert isinstance(stats["retries"], int) and stats["retries"] > 0
 
 
+def _one_page(base_url: str, token: str, flavour: str) -> tuple[BaseException, int, int]:
+    """Fetch one page with max_retries=2; return the error and the attempts and retries made."""
+    options: dict[str, Any] = {
+        "base_url": base_url,
+        "api_token": token,
+        "timeout": CLIENT_TIMEOUT,
+        "max_retries": 2,
+        "requests_per_second": None,
+    }
+    if flavour == "sync":
+        with SegmentsClient(**options) as client:
+            try:
+                client.count_history_page("1")
+            except ActiveCampaignError as exc:
+                return exc, client.stats.requests, client.stats.retries
+        raise AssertionError("no error raised")
+
+    async def fetch() -> tuple[BaseException, int, int]:
+        async with AsyncSegmentsClient(**options) as client:
+            try:
+                await client.count_history_page("1")
+            except ActiveCampaignError as exc:
+                return exc, client.stats.requests, client.stats.retries
+        raise AssertionError("no error raised")
+
+    return asyncio.run(fetch())
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
 @pytest.mark.parametrize(
     ("kind", "error"),
     [
@@ -136,36 +167,25 @@ async def test_concurrent_fetch_under_faults_yields_every_record_once(
 @pytest.mark.timeout(60)
 @pytest.mark.usefixtures("compressed_time")
 def test_faults_outlasting_max_retries_raise_the_documented_error(
-    simulator_factory: Callable[..., SimulatorHandle], kind: str, error: type[Exception]
+    simulator_factory: Callable[..., SimulatorHandle],
+    kind: str,
+    error: type[Exception],
+    flavour: str,
 ) -> None:
     rates = {"error": {"error_rate": 1.0}, "throttle": {"throttle_rate": 1.0}}.get(kind, {})
     sim = simulator_factory(segments=1, history=60, rps=0, **rates)
-    proxy_rates = {
-        "reset_rate": 1.0 if kind == "reset" else 0.0,
-        "stall_rate": 1.0 if kind == "stall" else 0.0,
-    }
-    with (
-        serve_proxy(
-            sim.base_url,
-            stall_seconds=5,
-            reset_rate=proxy_rates["reset_rate"],
-            stall_rate=proxy_rates["stall_rate"],
-        ) as proxy,
-        SegmentsClient(
-            base_url=proxy.base_url,
-            api_token=sim.token,
-            timeout=CLIENT_TIMEOUT,
-            max_retries=2,
-            requests_per_second=None,
-        ) as client,
-    ):
-        with pytest.raises(error) as caught:
-            client.count_history_page("1")
-        assert client.stats.requests == 3  # one attempt and max_retries retries, no more
-        assert client.stats.retries == 2
+    with serve_proxy(
+        sim.base_url,
+        stall_seconds=5,
+        reset_rate=1.0 if kind == "reset" else 0.0,
+        stall_rate=1.0 if kind == "stall" else 0.0,
+    ) as proxy:
+        exc, attempts, retries = _one_page(proxy.base_url, sim.token, flavour)
+    assert isinstance(exc, error), repr(exc)
+    assert (attempts, retries) == (3, 2)  # one attempt and max_retries retries, no more
     assert proxy.stats.requests == 3
     if kind == "stall":
-        assert isinstance(caught.value, APIConnectionError)  # the documented parent class
+        assert isinstance(exc, APIConnectionError)  # the documented parent class
 
 
 @pytest.mark.timeout(60)
