@@ -8,6 +8,7 @@ is not vacuous.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -126,6 +127,12 @@ def test_benchmark_output_holds_no_token(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "bench", "--quick", "--only", "0,2"]
     proc = _run([*command, "--output", str(results)], ROOT, 170, BENCH_API_TOKEN=TOKEN)
     assert "records/s" in proc.stdout, proc.stdout + proc.stderr
-    assert results.exists()
+    figures = json.loads(results.read_text())
+    # The documented shape: a list of {name, value, unit, goal, met, machine}.
+    assert figures and all(
+        set(f) == {"name", "value", "unit", "goal", "met", "machine"} for f in figures
+    )
+    assert all(" cores, " in f["machine"] for f in figures)
+    assert {f["met"] for f in figures if f["goal"]} <= {True, False}
     assert TOKEN not in proc.stdout + proc.stderr
     assert TOKEN not in results.read_text()
