@@ -75,7 +75,7 @@ def test_models_parse_and_round_trip_activecampaign_shaped_bodies(body: dict[str
 
 
 def test_activecampaign_timestamps_keep_their_instant_not_their_spelling() -> None:
-    body = {"data": [{"attributes": {
+    body = {"data": [{"id": "1586733650", "type": "SegmentCountHistory", "attributes": {
         "timestamp": "2020-04-12T23:20:50.523Z", "segment_id": "1", "segment_hash": "h",
         "run_id": "r", "result_count": 3,
     }}]}  # fmt: skip
@@ -92,7 +92,7 @@ def test_rfc3339_lower_case_z_is_valid_but_the_models_reject_it(stamp: str) -> N
     # Python 3.11's datetime.fromisoformat, which the generated models call, does not. The
     # generator never writes one and ActiveCampaign sends "Z"; the wrapper turns this ValueError
     # into a ResponseValidationError (tests/clientside/test_wrapper.py).
-    body = {"data": [{"attributes": {
+    body = {"data": [{"id": "1586733650", "type": "SegmentCountHistory", "attributes": {
         "timestamp": stamp, "segment_id": "1", "segment_hash": "h", "run_id": "r",
         "result_count": 3,
     }}]}  # fmt: skip

@@ -5,11 +5,12 @@ Driven through the public client over `httpx.MockTransport` (no network, no retr
 for the paged form and the batch form, which share the parser.
 
 Scope, stated plainly: the broken bodies (`bodies.broken_bodies`) break the spec where the wrapper
-reads it (body and `data` shape, `type`, every attribute). The wrapper does not look at `id` or
-`errors`, so a body whose only fault is there (`"id": 5`, `"errors": [{"code": 5}]`) is read
+reads it (body and `data` shape, `id`'s type, `type`, every attribute). The wrapper does not look
+inside `errors` of a 200, so a body whose only fault is there (`"errors": [{"code": 5}]`) is read
 without complaint, and it reads an optional attribute sent as `null` as "not sent" on purpose.
-The other way round it is stricter than the spec: a 200 without `data`, a record without
-`attributes` or a fractional `result_count` are refused (`test_any_json_...` allows for that).
+The other way round, since the overlay made `data`, a record's `id`/`type`/`attributes` required
+and the counts whole numbers, the wrapper refuses only two kinds of spec-valid body: a lower-case
+`z` offset (below) and timestamps that overflow when converted to UTC (year 1 or 9999).
 """
 
 from __future__ import annotations

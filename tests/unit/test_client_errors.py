@@ -155,13 +155,32 @@ MALFORMED = {
     "data null": (b'{"data": null}', "data"),
     "item a number": (with_item(1), "data[1]"),
     "item a string": (with_item("abc"), "data[1]"),
-    "attributes a string": (with_item({"attributes": "x"}), "data[1].attributes"),
-    "attributes missing": (with_item({"type": "SegmentCountHistory"}), "data[1].attributes"),
-    "wrong type": (with_item({"type": "Other", "attributes": valid()}), "data[1].type"),
+    "attributes a string": (
+        with_item({"type": "SegmentCountHistory", "id": "1", "attributes": "x"}),
+        "data[1].attributes",
+    ),
+    "attributes missing": (
+        with_item({"type": "SegmentCountHistory", "id": "1"}),
+        "data[1].attributes",
+    ),
+    "id missing": (with_item({"type": "SegmentCountHistory", "attributes": valid()}), "data[1].id"),
+    "id a number": (
+        with_item({"type": "SegmentCountHistory", "id": 1, "attributes": valid()}),
+        "data[1].id",
+    ),
+    "type missing": (with_item({"id": "1", "attributes": valid()}), "data[1].type"),
+    "wrong type": (
+        with_item({"type": "Other", "id": "1", "attributes": valid()}),
+        "data[1].type",
+    ),
     "errors a string": (b'{"data": [], "errors": "x"}', "errors"),
     "result_count 1.5": (page_of(valid(result_count=1.5)), "data[1].attributes.result_count"),
     "result_count string": (page_of(valid(result_count="7")), "data[1].attributes.result_count"),
     "result_count bool": (page_of(valid(result_count=True)), "data[1].attributes.result_count"),
+    "result_count negative": (
+        page_of(valid(result_count=-3)),
+        "data[1].attributes.result_count",
+    ),
     "result_count null": (page_of(valid(result_count=None)), "data[1].attributes.result_count"),
     "result_count NaN": (
         page_of(valid(result_count=float("nan"))),

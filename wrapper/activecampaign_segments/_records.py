@@ -100,8 +100,8 @@ def _parse(content: bytes) -> list[CountRecord]:
     if not isinstance(body, dict):
         raise ResponseValidationError("body", f"expected a JSON object, got {_kind(body)}")
     if "data" not in body:
-        # The spec leaves `data` optional, but a 200 without it answers nothing;
-        # reading it as "no records" would silently end a walk early.
+        # Required by the effective spec (the overlay): a 200 without it answers
+        # nothing, and reading it as "no records" would silently end a walk early.
         raise ResponseValidationError("data", "missing")
     if not isinstance(body["data"], list):
         raise ResponseValidationError("data", f"expected a list, got {_kind(body['data'])}")
@@ -109,14 +109,14 @@ def _parse(content: bytes) -> list[CountRecord]:
         root = SegmentCountHistoryResponseRootDO.from_dict(body)
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise _diagnose(body, exc) from None
-    assert not isinstance(root.data, Unset)  # checked above: `data` is a list
-    return [_record(index, item.attributes) for index, item in enumerate(root.data)]
+    return [_record(index, item) for index, item in enumerate(root.data)]
 
 
-def _record(index: int, attrs: Any) -> CountRecord:
+def _record(index: int, item: Any) -> CountRecord:
+    # `id` is not used (the cursor comes from the timestamp) but is typed by the spec.
+    _string(item.id, f"data[{index}].id")
     where = f"data[{index}].attributes"
-    if isinstance(attrs, Unset):
-        raise ResponseValidationError(where, "missing")
+    attrs = item.attributes
     recorded_at = attrs.timestamp
     if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
         raise ResponseValidationError(f"{where}.timestamp", "no UTC offset")
@@ -155,13 +155,15 @@ def _optional_string(value: Any, where: str) -> str | None:
 
 
 def _count(value: Any, where: str) -> int:
-    # The spec says "number"; a count is a whole number, so 7 and 7.0 are accepted,
-    # 7.5, NaN, true and "7" are not.
-    if type(value) is int:
-        return value
+    # The spec says "integer, minimum 0"; JSON Schema counts 7.0 as an integer, so 7 and
+    # 7.0 are accepted; 7.5, -1, NaN, true and "7" are not.
     if type(value) is float and value.is_integer():
-        return int(value)
-    raise ResponseValidationError(where, f"expected a whole number, got {_kind(value)}")
+        value = int(value)
+    if type(value) is not int:
+        raise ResponseValidationError(where, f"expected a whole number, got {_kind(value)}")
+    if value < 0:
+        raise ResponseValidationError(where, f"expected a count (>= 0), got {value!r}")
+    return value
 
 
 def _optional_count(value: Any, where: str) -> int | None:
@@ -190,13 +192,14 @@ def _diagnose(body: dict[str, Any], exc: Exception) -> ResponseValidationError:
             return ResponseValidationError(
                 f"{where}.type", f"expected {_RECORD_TYPE!r}, got {_kind(item['type'])}"
             )
-        attrs = item.get("attributes", {})
+        for name in ("id", "type", "attributes"):
+            if name not in item:
+                return ResponseValidationError(f"{where}.{name}", "missing")
+        attrs = item["attributes"]
         if not isinstance(attrs, dict):
             return ResponseValidationError(
                 f"{where}.attributes", f"expected an object, got {_kind(attrs)}"
             )
-        if "attributes" not in item:
-            continue
         for name in _REQUIRED:
             if name not in attrs:
                 return ResponseValidationError(f"{where}.attributes.{name}", "missing")

@@ -24,8 +24,8 @@ class SegmentCountHistoryAttributeDO:
             modified Example: 97f75f368e9908fd88f4543a9c61a2812915b62e70bf3a7edef01acdeb81b4c5.
         run_id (str): A unique value that identifies a segment's evaluation request Example:
             52701258-d47e-4e5a-81e5-cff878c69bf8.
-        result_count (float): The number of matches found for this segment's evaluation request
-        active_result_count (float | Unset): The number of matches found for this segment's evaluation request AND are
+        result_count (int): The number of matches found for this segment's evaluation request
+        active_result_count (int | Unset): The number of matches found for this segment's evaluation request AND are
             subscribed to at least one list
         count_updating_with_runid (str | Unset): if the current count is being updated, this is the runid that update is
             waiting on Example: 52701258-d47e-4e5a-81e5-cff878c69bf8.
@@ -35,8 +35,8 @@ class SegmentCountHistoryAttributeDO:
     segment_id: str
     segment_hash: str
     run_id: str
-    result_count: float
-    active_result_count: float | Unset = UNSET
+    result_count: int
+    active_result_count: int | Unset = UNSET
     count_updating_with_runid: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

@@ -25,15 +25,15 @@ T = TypeVar("T", bound="SegmentCountHistoryDataDO")
 class SegmentCountHistoryDataDO:
     """
     Attributes:
-        attributes (SegmentCountHistoryAttributeDO | Unset): Object that summarises the results of a segment's
-            evaluation request
-        id (str | Unset): Epoch timestamp the count was recorded at
-        type_ (SegmentCountHistoryDataDOType | Unset):
+        attributes (SegmentCountHistoryAttributeDO): Object that summarises the results of a segment's evaluation
+            request
+        id (str): Epoch timestamp the count was recorded at
+        type_ (SegmentCountHistoryDataDOType):
     """
 
-    attributes: SegmentCountHistoryAttributeDO | Unset = UNSET
-    id: str | Unset = UNSET
-    type_: SegmentCountHistoryDataDOType | Unset = UNSET
+    attributes: SegmentCountHistoryAttributeDO
+    id: str
+    type_: SegmentCountHistoryDataDOType
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -41,25 +41,21 @@ class SegmentCountHistoryDataDO:
             SegmentCountHistoryAttributeDO,  # noqa: PLC0415
         )
 
-        attributes: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.attributes, Unset):
-            attributes = self.attributes.to_dict()
+        attributes = self.attributes.to_dict()
 
         id = self.id
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_
+        type_: str = self.type_
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if attributes is not UNSET:
-            field_dict["attributes"] = attributes
-        if id is not UNSET:
-            field_dict["id"] = id
-        if type_ is not UNSET:
-            field_dict["type"] = type_
+        field_dict.update(
+            {
+                "attributes": attributes,
+                "id": id,
+                "type": type_,
+            }
+        )
 
         return field_dict
 
@@ -70,21 +66,11 @@ class SegmentCountHistoryDataDO:
         )
 
         d = dict(src_dict)
-        _attributes = d.pop("attributes", UNSET)
-        attributes: SegmentCountHistoryAttributeDO | Unset
-        if isinstance(_attributes, Unset):
-            attributes = UNSET
-        else:
-            attributes = SegmentCountHistoryAttributeDO.from_dict(_attributes)
+        attributes = SegmentCountHistoryAttributeDO.from_dict(d.pop("attributes"))
 
-        id = d.pop("id", UNSET)
+        id = d.pop("id")
 
-        _type_ = d.pop("type", UNSET)
-        type_: SegmentCountHistoryDataDOType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = check_segment_count_history_data_do_type(_type_)
+        type_ = check_segment_count_history_data_do_type(d.pop("type"))
 
         segment_count_history_data_do = cls(
             attributes=attributes,

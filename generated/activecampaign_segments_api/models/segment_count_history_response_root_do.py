@@ -20,11 +20,11 @@ T = TypeVar("T", bound="SegmentCountHistoryResponseRootDO")
 class SegmentCountHistoryResponseRootDO:
     """
     Attributes:
-        data (list[SegmentCountHistoryDataDO] | Unset):
+        data (list[SegmentCountHistoryDataDO]):
         errors (list[ErrorDetailDO] | Unset):
     """
 
-    data: list[SegmentCountHistoryDataDO] | Unset = UNSET
+    data: list[SegmentCountHistoryDataDO]
     errors: list[ErrorDetailDO] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -32,12 +32,10 @@ class SegmentCountHistoryResponseRootDO:
         from ..models.error_detail_do import ErrorDetailDO  # noqa: PLC0415
         from ..models.segment_count_history_data_do import SegmentCountHistoryDataDO  # noqa: PLC0415
 
-        data: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.data, Unset):
-            data = []
-            for data_item_data in self.data:
-                data_item = data_item_data.to_dict()
-                data.append(data_item)
+        data = []
+        for data_item_data in self.data:
+            data_item = data_item_data.to_dict()
+            data.append(data_item)
 
         errors: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.errors, Unset):
@@ -48,9 +46,11 @@ class SegmentCountHistoryResponseRootDO:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if data is not UNSET:
-            field_dict["data"] = data
+        field_dict.update(
+            {
+                "data": data,
+            }
+        )
         if errors is not UNSET:
             field_dict["errors"] = errors
 
@@ -62,14 +62,12 @@ class SegmentCountHistoryResponseRootDO:
         from ..models.segment_count_history_data_do import SegmentCountHistoryDataDO  # noqa: PLC0415
 
         d = dict(src_dict)
-        _data = d.pop("data", UNSET)
-        data: list[SegmentCountHistoryDataDO] | Unset = UNSET
-        if _data is not UNSET:
-            data = []
-            for data_item_data in _data:
-                data_item = SegmentCountHistoryDataDO.from_dict(data_item_data)
+        data = []
+        _data = d.pop("data")
+        for data_item_data in _data:
+            data_item = SegmentCountHistoryDataDO.from_dict(data_item_data)
 
-                data.append(data_item)
+            data.append(data_item)
 
         _errors = d.pop("errors", UNSET)
         errors: list[ErrorDetailDO] | Unset = UNSET
