@@ -52,7 +52,7 @@ ERROR_PATHS = {
     "500 text echo": echo(500, text="{T}"),
     "520 cdn": echo(520, text="<html>{T}</html>"),
     "302 redirect": echo(302, headers={"Location": "https://evil.example/?t={T}"}),
-    "200 not json": echo(200, text="{T}"),
+    "200 not json echo": echo(200, text="{T}"),
     "200 count is the token": respond(
         200, json=body([record("42", 1_700_000_000_000, "r", result_count=TOKEN)])
     ),
@@ -117,6 +117,14 @@ def test_the_token_never_leaks_through_an_error_path(connect, caplog, no_sleep, 
     )
     if isinstance(exc, APIStatusError) and "echo" in path and exc.errors:
         assert "***" in repr(exc.errors)
+    # Tracebacks that show local variables (pytest --showlocals, rich, error trackers):
+    # no frame holds the token where a repr would print it. (A server that echoes the
+    # token puts it in the body, and the body is a local while it is parsed: those
+    # paths are left out here; their messages are checked above.)
+    if "echo" not in path and "is the token" not in path:
+        with_locals = traceback.TracebackException.from_exception(exc, capture_locals=True)
+        for frame in with_locals.stack:
+            assert_clean(*(frame.locals or {}).values())
 
 
 def test_the_token_never_leaks_into_the_crowded_second_warning(connect, caplog):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 from activecampaign_segments import APIStatusError, NotFoundError, ServerError
-from activecampaign_segments._errors import error_from_exception, error_from_response, redact
+from activecampaign_segments._errors import (
+    Secret,
+    error_from_exception,
+    error_from_response,
+    redact,
+)
 
 
 def test_a_response_built_without_a_request_still_maps():
@@ -34,7 +39,10 @@ def test_an_exception_without_a_request_still_maps():
 
 def test_redact_walks_nested_json():
     value = {"k-SECRET": ["x SECRET y", {"n": 1, "s": "SECRET"}], "t": True}
-    assert redact(value, "SECRET") == {"k-***": ["x *** y", {"n": 1, "s": "***"}], "t": True}
+    assert redact(value, Secret("SECRET")) == {
+        "k-***": ["x *** y", {"n": 1, "s": "***"}],
+        "t": True,
+    }
     assert redact(value, None) is value
 
 

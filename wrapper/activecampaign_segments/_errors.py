@@ -24,7 +24,7 @@ back in an error body gets it replaced by ``***`` (see ``redact``).
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import Any, Final, final
 
 import httpx
 
@@ -148,12 +148,44 @@ _BY_STATUS: Final[dict[int, type[APIStatusError]]] = {
 }
 
 
-def redact(value: Any, secret: str | None) -> Any:
+@final
+class Secret:
+    """The API token, held so that no ``repr`` shows it.
+
+    Error paths pass the token around to redact it from what a server echoes; as a
+    plain ``str`` it would be printed by any traceback that shows local variables
+    (``pytest --showlocals``, rich's ``show_locals``, debuggers, error trackers).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value or ""
+
+    @classmethod
+    def of(cls, request: httpx.Request) -> Secret:
+        """The token a request carries (empty if it carries none)."""
+        return cls(request.headers.get(TOKEN_HEADER))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return f"Secret({REDACTED!r})"
+
+    __str__ = __repr__
+
+    def reveal(self) -> str:
+        """The token itself (for the one place that must send it)."""
+        return self._value
+
+
+def redact(value: Any, secret: Secret | None) -> Any:
     """Return ``value`` with every occurrence of ``secret`` in its strings replaced by ``***``."""
     if not secret:
         return value
     if isinstance(value, str):
-        return value.replace(secret, REDACTED)
+        return value.replace(secret.reveal(), REDACTED)
     if isinstance(value, list):
         return [redact(item, secret) for item in value]
     if isinstance(value, dict):
@@ -161,7 +193,7 @@ def redact(value: Any, secret: str | None) -> Any:
     return value
 
 
-def _error_list(response: httpx.Response, secret: str | None) -> list[dict[str, Any]]:
+def _error_list(response: httpx.Response, secret: Secret | None) -> list[dict[str, Any]]:
     # Error bodies are whatever the server (or a proxy or CDN in front of it) sent:
     # HTML, plain text, empty, or JSON of any shape. Only a JSON object with an
     # ``errors`` list is used; anything else means "no parsed errors", never a crash.
@@ -190,7 +222,7 @@ def error_from_response(response: httpx.Response) -> APIStatusError:
     caller can forget to pass it.
     """
     status = response.status_code
-    secret = response.request.headers.get(TOKEN_HEADER) if _has_request(response) else None
+    secret = Secret.of(response.request) if _has_request(response) else None
     errors = _error_list(response, secret)
     cls = _BY_STATUS.get(status) or (ServerError if 500 <= status <= 599 else APIStatusError)
     # reason_phrase is empty for codes outside the IANA registry (520-527); say so.
@@ -221,14 +253,14 @@ def _has_request(response: httpx.Response) -> bool:
 def error_from_exception(exc: httpx.RequestError) -> APIConnectionError:
     """Turn an httpx exception that ended a request (after retries) into ours."""
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    secret: str | None = None
+    secret: Secret | None = None
     where = ""
     try:
         request = exc.request
     except RuntimeError:  # an exception raised outside a request has none
         pass
     else:
-        secret = request.headers.get(TOKEN_HEADER)
+        secret = Secret.of(request)
         where = f" for GET {_wire_path(request)}"
     detail = str(exc) or type(exc).__name__
     return cls(redact(f"{type(exc).__name__}{where}: {detail}", secret))

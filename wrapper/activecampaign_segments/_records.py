@@ -22,7 +22,7 @@ from activecampaign_segments_api.models.segment_count_history_response_root_do i
 from activecampaign_segments_api.types import Unset
 from attrs import frozen
 
-from ._errors import ResponseValidationError, redact
+from ._errors import ResponseValidationError, Secret, redact
 
 __all__ = ["CountPage", "CountRecord", "parse_count_history"]
 
@@ -75,7 +75,7 @@ class CountPage:
     next_before: int | None
 
 
-def parse_count_history(content: bytes, *, secret: str | None = None) -> list[CountRecord]:
+def parse_count_history(content: bytes, *, secret: Secret | None = None) -> list[CountRecord]:
     """Parse the body of a 200 count-history response into records, in the order sent.
 
     ``secret`` (the API token) is redacted from error messages, which quote short
@@ -87,8 +87,9 @@ def parse_count_history(content: bytes, *, secret: str | None = None) -> list[Co
     try:
         return _parse(content)
     except ResponseValidationError as exc:
-        if secret and secret in exc.problem:
-            raise ResponseValidationError(exc.field, redact(exc.problem, secret)) from None
+        problem = redact(exc.problem, secret)
+        if problem != exc.problem:
+            raise ResponseValidationError(exc.field, problem) from None
         raise
 
 

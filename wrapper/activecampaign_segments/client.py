@@ -45,6 +45,7 @@ from ._config import ClientConfig, env_settings
 from ._errors import (
     TOKEN_HEADER,
     ResponseValidationError,
+    Secret,
     error_from_exception,
     error_from_response,
     redact,
@@ -126,19 +127,19 @@ def _id_chunks(ids: Iterable[str]) -> list[list[str]]:
     ]
 
 
-def _raise_connection_error(exc: httpx.RequestError, token: str) -> NoReturn:
+def _raise_connection_error(exc: httpx.RequestError, token: Secret) -> NoReturn:
     error = error_from_exception(exc)
-    if token in str(exc):
+    if redact(str(exc), token) != str(exc):
         # The cause would print the token in every traceback; keep it out of them.
         raise error from None
     raise error from exc
 
 
-def _records_of(response: httpx.Response) -> tuple[list[CountRecord], str | None]:
+def _records_of(response: httpx.Response) -> tuple[list[CountRecord], Secret]:
     """The records of a 200 response (else its error), and the token to redact."""
     if response.status_code != 200:
         raise error_from_response(response)
-    secret = response.request.headers.get(TOKEN_HEADER)
+    secret = Secret.of(response.request)
     return parse_count_history(response.content, secret=secret), secret
 
 
@@ -348,7 +349,7 @@ class SegmentsClient(_ClientBase):
         try:
             return self._http.request(**request)
         except httpx.RequestError as exc:
-            _raise_connection_error(exc, self._config.api_token)
+            _raise_connection_error(exc, Secret(self._config.api_token))
 
     def _fetch(self, segment_id: str, before: int | None) -> list[CountRecord]:
         return _page_records(segment_id, self._send(_page_request(segment_id, before)))
@@ -477,7 +478,7 @@ class AsyncSegmentsClient(_ClientBase):
         try:
             return await self._http.request(**request)
         except httpx.RequestError as exc:
-            _raise_connection_error(exc, self._config.api_token)
+            _raise_connection_error(exc, Secret(self._config.api_token))
 
     async def _fetch(self, segment_id: str, before: int | None) -> list[CountRecord]:
         return _page_records(segment_id, await self._send(_page_request(segment_id, before)))
