@@ -3,9 +3,11 @@
 Every answer, for every path and method, is JSON: the API's ``errors`` body for
 401/403/404/400/405/429/5xx alike, never Starlette's text/plain defaults (a
 ``segmentId`` with ``%0A`` or a trailing slash reaches the router's 404) and never a
-traceback. A request to an operation goes through, in order: the ``Api-Token``
-check (401), the per-account bucket (429 with ``Retry-After``), the injected faults,
-parameter validation (400), the segment lookup (404, 403), then the data.
+traceback. Routes match the raw path one decoded segment at a time, so a ``segmentId``
+holding ``%2F`` is one (unknown) id, never a path into another operation. A request to
+an operation goes through, in order: the ``Api-Token`` check (401), the per-account
+bucket (429 with ``Retry-After``), the injected faults, parameter validation (400), the
+segment lookup (404, 403), then the data.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from activecampaign_simulator.config import SimulatorConfig
 from activecampaign_simulator.dataset import PAGE_SIZE, Row
 from activecampaign_simulator.faults import FaultInjector
 from activecampaign_simulator.ratelimit import Clock, TokenBucket, retry_after_header
+from activecampaign_simulator.routing import RawPathRoute
 from activecampaign_simulator.store import Store, to_attributes
 
 API_PREFIX = "/api/3/segmentsV2"
@@ -192,11 +194,10 @@ def _recent(simulator: Simulator, request: Request) -> Response:
     return simulator.data_response(simulator.store.latest(unique, per_segment=per_segment))
 
 
-def _get_only(path: str, handler: Handler) -> Route:
-    route = Route(path, _operation(handler), methods=["GET"])
-    # Starlette adds HEAD to every GET route; the API answers GET only.
-    route.methods = {"GET"}
-    return route
+def _get_only(path: str, handler: Handler) -> RawPathRoute:
+    # GET only (no HEAD): the API is read-only and answers GET alone. Matched on the raw
+    # path so an encoded "/" stays inside the segment id (see routing.py).
+    return RawPathRoute(path, _operation(handler), methods=["GET"])
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -60,7 +60,9 @@ def _extra_segments(value: Mapping[str, int]) -> dict[str, int]:
         if not isinstance(segment_id, str) or not segment_id:
             raise ValueError(f"extra segment ids must be non-empty strings, got {segment_id!r}")
         if "/" in segment_id or "," in segment_id:
-            # "/" would never reach the route; "," would split in the batch form.
+            # "," would split in the batch form. "/" is routable (routes match the raw
+            # path), but keeping it out means an id with "/" is always unknown: the
+            # API's ids are numeric, and the fault suite relies on that.
             raise ValueError(f"extra segment id {segment_id!r} must not contain '/' or ','")
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValueError(f"extra segment {segment_id!r}: record count must be an int >= 0")
