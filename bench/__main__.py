@@ -1,7 +1,8 @@
 """``python -m bench``: run the benchmarks, print one table each, write ``bench/results.json``.
 
 Options: ``--quick`` (small sizes, for a smoke run; the figures are not the documented ones),
-``--only 0,2`` (a subset), ``--output PATH`` (where to write the JSON).
+``--only 0,2`` (a subset), ``--output PATH`` (where to write the JSON; a subset or quick run
+writes ``bench/results.partial.json`` by default, so it never replaces a full run's figures).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ BENCHMARKS: dict[str, ModuleType] = {
 }
 TOKEN_VARIABLE = "BENCH_API_TOKEN"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
+# A subset or --quick run must not replace the committed figures of a full run.
+PARTIAL_OUTPUT = Path(__file__).resolve().parent / "results.partial.json"
 
 
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
@@ -33,13 +36,21 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="e.g. 0,2")
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help=f"default: {DEFAULT_OUTPUT.name} for a full run, {PARTIAL_OUTPUT.name} otherwise",
+    )
     args = parser.parse_args(argv)
     selected = [key.strip() for key in args.only.split(",") if key.strip()]
     unknown = [key for key in selected if key not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {sorted(BENCHMARKS)}")
 
+    if args.output is None:
+        full = not args.quick and sorted(selected) == sorted(BENCHMARKS)
+        args.output = DEFAULT_OUTPUT if full else PARTIAL_OUTPUT
     where = machine.describe()
     # A fresh, distinctive token per run (or the one the security tests give, which then grep
     # every output of the run for it). It reaches the simulators and clients, never the output.
