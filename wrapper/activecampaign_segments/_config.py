@@ -13,10 +13,18 @@ import re
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
+from urllib.request import getproxies_environment, proxy_bypass
 
 from attrs import field, frozen
 
-__all__ = ["ENV_TOKEN", "ENV_URL", "ClientConfig", "env_settings", "normalise_base_url"]
+__all__ = [
+    "ENV_TOKEN",
+    "ENV_URL",
+    "ClientConfig",
+    "env_settings",
+    "normalise_base_url",
+    "proxy_from_environment",
+]
 
 ENV_URL: Final = "ACTIVECAMPAIGN_API_URL"
 ENV_TOKEN: Final = "ACTIVECAMPAIGN_API_KEY"  # noqa: S105 - a variable name
@@ -163,3 +171,19 @@ def env_settings(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     if missing:
         raise ValueError(f"set the environment variable(s) {', '.join(missing)}")
     return env[ENV_URL], env[ENV_TOKEN]
+
+
+def proxy_from_environment(base_url: str) -> str | None:
+    """The proxy URL the environment asks for when talking to ``base_url``, if any.
+
+    Reads ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` (either case) and honours
+    ``NO_PROXY``, with the standard library's rules. The client applies it to its own
+    default transport rather than letting httpx mount proxies beside that transport,
+    which would bypass the retries and the rate limiter.
+    """
+    parts = urlsplit(base_url)
+    proxies = getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy

@@ -41,7 +41,7 @@ from activecampaign_segments_api.api.count_history import (
 )
 from activecampaign_segments_api.client import AuthenticatedClient
 
-from ._config import ClientConfig, env_settings
+from ._config import ClientConfig, env_settings, proxy_from_environment
 from ._errors import (
     TOKEN_HEADER,
     ResponseValidationError,
@@ -218,11 +218,17 @@ class _ClientBase:
         options = self._httpx_options()
         retries, limiter = self._config.max_retries, self._limiter
         name = type(self).__name__
+        # With no transport given, the default one honours the environment's proxy
+        # settings (HTTPS_PROXY, NO_PROXY, ...) under the retries and the limiter.
+        proxy = proxy_from_environment(self._config.base_url) if transport is None else None
         if asynchronous:
             if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
                 raise TypeError(f"{name} needs an httpx.AsyncBaseTransport as transport")
             inner = AsyncRetryingTransport(
-                transport, max_retries=retries, limiter=limiter, stats=self._stats
+                transport or httpx.AsyncHTTPTransport(proxy=proxy),
+                max_retries=retries,
+                limiter=limiter,
+                stats=self._stats,
             )
             self._api.set_async_httpx_client(httpx.AsyncClient(transport=inner, **options))
             wrong = _WrongSideTransport(f"{name}.api makes async calls; use SegmentsClient.api")
@@ -231,7 +237,10 @@ class _ClientBase:
             if transport is not None and not isinstance(transport, httpx.BaseTransport):
                 raise TypeError(f"{name} needs a sync httpx.BaseTransport as transport")
             sync_inner = RetryingTransport(
-                transport, max_retries=retries, limiter=limiter, stats=self._stats
+                transport or httpx.HTTPTransport(proxy=proxy),
+                max_retries=retries,
+                limiter=limiter,
+                stats=self._stats,
             )
             self._api.set_httpx_client(httpx.Client(transport=sync_inner, **options))
             wrong = _WrongSideTransport(f"{name}.api makes sync calls; use AsyncSegmentsClient.api")
@@ -261,8 +270,8 @@ class _ClientBase:
             "timeout": self._timeout,
             # A redirect would carry the token to another place; a 3xx is an error.
             "follow_redirects": False,
-            # Environment proxies would be mounted beside our transport and bypass its
-            # retries and rate limit; pass transport=httpx.HTTPTransport(proxy=...) instead.
+            # httpx would mount environment proxies beside our transport, bypassing its
+            # retries and rate limit; the default inner transport applies them instead.
             "trust_env": False,
         }
 
@@ -300,7 +309,8 @@ class SegmentsClient(_ClientBase):
         requests_per_second: the rate shared by every client of this host in the
             process; ``None`` turns the limiter off.
         transport: the httpx transport underneath the retries and rate limit (tests,
-            proxies); ``httpx.HTTPTransport()`` by default.
+            proxies); by default ``httpx.HTTPTransport`` with the environment's proxy
+            settings (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``).
         allow_insecure: allow ``http://`` to a host that is not loopback.
 
     Raises:
