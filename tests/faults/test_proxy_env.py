@@ -22,6 +22,7 @@ from activecampaign_segments import (
     SegmentsClient,
     _transport,
 )
+from activecampaign_segments._config import proxy_from_environment
 
 BODY = json.dumps({"data": []}).encode()
 
@@ -70,9 +71,10 @@ def _fetch(kind: str, base_url: str, **options: Any) -> None:
     asyncio.run(run())
 
 
-# The target host is never contacted: only the proxy answers. (Port 9 on loopback is
-# the discard port; nothing listens there.)
-TARGET = "http://127.0.0.1:9"
+# The target host is never contacted: only the proxy answers. It must not be loopback
+# (loopback is never proxied); ".invalid" names never resolve (RFC 2606), and with a
+# proxy the client does not resolve the target itself. allow_insecure: it is http://.
+TARGET = "http://segments.invalid"
 
 
 @pytest.fixture(autouse=True)
@@ -85,14 +87,33 @@ def clean_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_http_proxy_from_the_environment_is_used(kind, proxy, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", proxy)
-    _fetch(kind, TARGET)
+    _fetch(kind, TARGET, allow_insecure=True)
     assert _Recorder.lines == [f"{TARGET}/api/3/segmentsV2/7/count-history"]
 
 
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"HTTP_PROXY": "http://p:3128"}, "http://p:3128"),
+        ({"http_proxy": "http://p:3128"}, "http://p:3128"),
+        ({"ALL_PROXY": "http://p:3128"}, "http://p:3128"),
+        ({"HTTPS_PROXY": "http://p:3128"}, None),  # another scheme's proxy
+        ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "segments.invalid"}, None),
+        ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": ".invalid"}, None),
+        ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "*"}, None),
+        ({"HTTP_PROXY": "http://p:3128", "NO_PROXY": "other.example"}, "http://p:3128"),
+        ({}, None),
+    ],
+)
+def test_proxy_from_environment(env, expected, monkeypatch):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert proxy_from_environment(TARGET) == expected
+
+
 @pytest.mark.parametrize("kind", ["sync", "async"])
-def test_no_proxy_sends_directly(kind, proxy, monkeypatch):
+def test_loopback_is_never_proxied(kind, proxy, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # would fail if it were used
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     _fetch(kind, proxy)
     assert _Recorder.lines == ["/api/3/segmentsV2/7/count-history"]
 
@@ -109,7 +130,9 @@ def test_requests_through_the_proxy_are_still_retried(monkeypatch):
     # A proxy that is down: the connection error is retried, then raised as ours.
     monkeypatch.setattr(_transport, "sleep", lambda seconds: None)
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
-    client = SegmentsClient(TARGET, "token-proxy-test", requests_per_second=None, max_retries=2)
+    client = SegmentsClient(
+        TARGET, "token-proxy-test", requests_per_second=None, max_retries=2, allow_insecure=True
+    )
     with client, pytest.raises(APIConnectionError):
         client.count_history_page("7")
     assert (client.stats.requests, client.stats.retries) == (3, 2)

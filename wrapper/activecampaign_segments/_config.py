@@ -177,13 +177,18 @@ def proxy_from_environment(base_url: str) -> str | None:
     """The proxy URL the environment asks for when talking to ``base_url``, if any.
 
     Reads ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` (either case) and honours
-    ``NO_PROXY``, with the standard library's rules. The client applies it to its own
+    ``NO_PROXY``, with the standard library's rules; loopback hosts are never proxied.
+    The client applies it to its own
     default transport rather than letting httpx mount proxies beside that transport,
     which would bypass the retries and the rate limiter.
     """
     parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if _is_loopback(host):
+        # A proxy's loopback is not ours: a local simulator is always reached directly.
+        return None
     proxies = getproxies_environment()
     proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if not proxy or proxy_bypass(parts.hostname or ""):
+    if not proxy or proxy_bypass(host):
         return None
     return proxy
