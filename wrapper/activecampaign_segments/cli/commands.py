@@ -33,7 +33,7 @@ from activecampaign_segments.cli.output import Interrupted, write_records
 from activecampaign_segments.cli.plot import (
     SUPPORTED_SUFFIXES,
     build_figure,
-    hash_changes,
+    marked_changes,
     picture_format,
     require_matplotlib,
     save_figure,
@@ -360,7 +360,7 @@ def plot(
             records = list(tracker.track(client.count_history(segment_id, since=start, until=end)))
         figure = build_figure(records, segment_id, active=active)
         save_figure(figure, output)
-        changes = len(hash_changes(sorted((r.recorded_at, r.segment_hash) for r in records)))
+        changes = marked_changes(figure)
         typer.echo(
             f"wrote {output}: {len(records):,} counts, {changes} definition change(s) marked"
         )

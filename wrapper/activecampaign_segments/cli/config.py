@@ -5,10 +5,11 @@ from __future__ import annotations
 import attrs
 
 from activecampaign_segments import SegmentsClient
+from activecampaign_segments._config import ENV_TOKEN as TOKEN_VARIABLE
+from activecampaign_segments._config import ENV_URL as URL_VARIABLE
 from activecampaign_segments.cli.errors import CliError, ExitCode
 
-URL_VARIABLE = "ACTIVECAMPAIGN_API_URL"
-TOKEN_VARIABLE = "ACTIVECAMPAIGN_API_KEY"  # noqa: S105 -- a variable name, not a secret
+__all__ = ["TOKEN_VARIABLE", "URL_VARIABLE", "GlobalOptions", "make_client"]
 
 
 @attrs.frozen

@@ -40,6 +40,8 @@ from activecampaign_segments import (
     ResponseValidationError,
     ServerError,
 )
+from activecampaign_segments._errors import Secret
+from activecampaign_segments._errors import redact as _redact
 
 
 class ExitCode(enum.IntEnum):
@@ -80,7 +82,7 @@ def redact(text: str, secret: str | None) -> str:
     would turn every message into asterisks, and real API tokens are 64+ characters.
     """
     if secret and len(secret) >= MIN_REDACTED_LENGTH:
-        text = text.replace(secret, "***")
+        return str(_redact(text, Secret(secret)))
     return text
 
 

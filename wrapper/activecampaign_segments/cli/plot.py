@@ -93,6 +93,11 @@ def build_figure(records: Iterable[RecordLike], segment_id: str, *, active: bool
     return fig
 
 
+def marked_changes(fig: Figure) -> int:
+    """How many hash-change markers ``fig`` shows (read from its artists, not recomputed)."""
+    return sum(1 for ax in fig.axes for line in ax.lines if line.get_gid() == HASH_CHANGE_GID)
+
+
 SUPPORTED_SUFFIXES = (".png", ".svg", ".pdf")
 
 
