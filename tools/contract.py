@@ -32,9 +32,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
+from activecampaign_segments._config import normalise_base_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -69,10 +69,14 @@ def _rate(raw: str | None, default: float) -> float:
 
 
 def _base_url(raw: str) -> str:
-    parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ContractError(f"BASE_URL must look like https://ACCOUNT.api-us1.com, got {raw!r}")
-    return raw.strip().rstrip("/")
+    # The client's own rules: a trailing "/" or "/api/3" (as copied from ActiveCampaign's
+    # settings) is dropped, since the spec's paths start with /api/3; http:// only to loopback.
+    try:
+        return normalise_base_url(raw)
+    except ValueError as exc:
+        raise ContractError(
+            f"BASE_URL must look like https://ACCOUNT.api-us1.com, got {raw!r}: {exc}"
+        ) from None
 
 
 def _retry_after(response: httpx.Response) -> float:

@@ -130,3 +130,18 @@ def test_discovery_waits_what_a_429_asks_within_bounds(header: str | None, secon
     headers = {"Retry-After": header} if header is not None else {}
     response = httpx.Response(429, headers=headers)
     assert _runner_module()._retry_after(response) == seconds
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["https://acct.api-us1.com", "https://acct.api-us1.com/", "https://ACCT.api-us1.com/api/3/"],
+)
+def test_base_url_is_normalised_like_the_clients(raw: str) -> None:
+    # Copied from ActiveCampaign's settings it may end in /api/3, which the spec's paths repeat.
+    assert _runner_module()._base_url(raw) == "https://acct.api-us1.com"
+
+
+def test_plain_http_to_another_host_is_refused() -> None:
+    runner = _runner_module()
+    with pytest.raises(runner.ContractError, match="BASE_URL must look like"):
+        runner._base_url("http://acct.api-us1.com")
