@@ -13,9 +13,9 @@ import asyncio
 import time
 
 from activecampaign_segments import AsyncSegmentsClient, SegmentsClient
+from activecampaign_simulator.process import simulator_process
 
 from bench.results import Figure, check
-from bench.simproc import simulator_process
 
 TITLE = "1. Rate-limit saturation (loopback HTTP, simulator at {rps:g} rps + 50 ms latency)"
 SEGMENTS = 8

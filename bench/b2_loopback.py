@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import httpx
 from activecampaign_segments import SegmentsClient
+from activecampaign_simulator.process import simulator_process
 
 from bench.plain import plain_count
 from bench.results import Figure, check
-from bench.simproc import simulator_process
 from bench.timing import best_times
 
 TITLE = "2. Loopback throughput (simulator without limit or latency)"

@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from activecampaign_simulator.process import simulator_process
+
 from bench.results import Figure, check
-from bench.simproc import simulator_process
 
 TITLE = "3. Memory: ac-segments history to CSV (peak RSS of the CLI process)"
 SEGMENT = "1"

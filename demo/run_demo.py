@@ -3,16 +3,17 @@
 Starts ``ac-segments simulate`` on a free loopback port with the simulator's default
 rate limit (5 requests per second, like a real account: the client's limiter keeps the
 CLI under it, and the whole demo still needs only a dozen requests), runs the commands,
-stops the simulator with Ctrl-C (SIGINT) and says where the picture is.
+stops the simulator and says where the picture is.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
+
+from activecampaign_simulator.process import simulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SEGMENT = "4"  # in the default data set (seed 0) its definition changes three times
@@ -35,38 +36,16 @@ def _run(args: list[str], env: dict[str, str]) -> None:
 def main() -> int:
     """Run the demo; the exit status is non-zero if any step failed."""
     (ROOT / "demo").mkdir(exist_ok=True)
-    simulator = subprocess.Popen(  # noqa: S603
-        [_cli(), "simulate", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert simulator.stdout is not None
-        announced: dict[str, str] = {}
-        while len(announced) < 2:
-            line = simulator.stdout.readline()
-            if not line:
-                raise SystemExit("demo: the simulator did not start")
-            key, _, value = line.strip().partition("=")
-            if key in ("base_url", "token"):
-                announced[key] = value
-        print(f"Simulator running at {announced['base_url']} (token: {announced['token']})")
+    with simulator_process(command=[_cli(), "simulate", "--port", "0"]) as simulator:
+        print(f"Simulator running at {simulator.base_url} (token: {simulator.token})")
         env = {
             **os.environ,
-            "ACTIVECAMPAIGN_API_URL": announced["base_url"],
-            "ACTIVECAMPAIGN_API_KEY": announced["token"],
+            "ACTIVECAMPAIGN_API_URL": simulator.base_url,
+            "ACTIVECAMPAIGN_API_KEY": simulator.token,
         }
         _run(["latest", *LATEST, "--format", "table"], env)
         _run(["history", SEGMENT, "--limit", "20", "--format", "table"], env)
         _run(["plot", SEGMENT, "--output", str(PICTURE)], env)
-    finally:
-        simulator.send_signal(signal.SIGINT)
-        try:
-            simulator.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            simulator.kill()
-            simulator.wait()
     print("\nSimulator stopped.")
     print(f"The picture is at {PICTURE} (open it with any image viewer).")
     return 0

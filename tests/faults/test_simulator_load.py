@@ -18,8 +18,8 @@ from collections import Counter
 
 import httpx
 import pytest
+from activecampaign_simulator.process import SimulatorProcess, simulator_process
 
-from bench.simproc import SimulatorProcess, simulator_process
 from tests.faults.conftest import FigureSink
 
 LIMIT_RPS = 50

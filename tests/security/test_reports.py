@@ -16,8 +16,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from activecampaign_simulator.process import simulator_process
 
-from bench.simproc import simulator_process
 from tests.conftest import ROOT
 
 TOKEN = "LEAKCHECK-report-c41d7e93b0a2f856"

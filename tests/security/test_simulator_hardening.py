@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from activecampaign_simulator.process import SimulatorProcess, simulator_process
 
-from bench.simproc import SimulatorProcess, simulator_process
 from tests.conftest import ROOT
 
 SIMULATOR_SOURCE = ROOT / "simulator" / "activecampaign_simulator"

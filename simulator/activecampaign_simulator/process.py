@@ -1,7 +1,9 @@
-"""Run the simulator in its own process (so its CPU and memory are not the client's).
+"""Run the simulator as a child process and read the URL and token it announces.
 
-Used by the loopback benchmarks and by the fault suite's load test, which samples the
-simulator's resident memory from /proc/PID/status.
+For programs that need the simulator's CPU and memory apart from their own: the
+loopback benchmarks, the fault suite's load test (which samples the child's resident
+memory from /proc/PID/status), the security tests and ``make demo``. In-process
+callers use :func:`activecampaign_simulator.server.serve_in_thread` instead.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,8 @@ class SimulatorProcess:
         raise RuntimeError(f"no VmRSS for pid {self.pid}")
 
 
-def _pump(stream: object, lines: queue.Queue[str | None]) -> None:
-    for line in stream:  # type: ignore[attr-defined]
+def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    for line in stream:
         lines.put(line)
     lines.put(None)
 
@@ -54,7 +57,7 @@ def simulator_process(
         command += ["--port", "0"]
     command = [*command, *args]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter or console script
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
