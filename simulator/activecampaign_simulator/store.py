@@ -230,3 +230,28 @@ class Store:
                 "SELECT COUNT(*) FROM records WHERE segment_id = ?", (segment_id,)
             ).fetchone()
         return int(row[0])
+
+    def add(self, row: Row) -> None:
+        """Record a new count, as ActiveCampaign does when it evaluates a segment.
+
+        For tests of incremental readers (the history store, the dlt source): the
+        record is served from the next request on. An unknown segment is created.
+        """
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO segments VALUES"
+                " (?, (SELECT COALESCE(MAX(position), -1) + 1 FROM segments), 0)",
+                (row[0],),
+            )
+            self._db.execute(
+                f"INSERT INTO records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                row,
+            )
+
+    def forget_before(self, segment_id: str, ts_ms: int) -> int:
+        """Stop serving a segment's records older than ``ts_ms`` (retention); how many went."""
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "DELETE FROM records WHERE segment_id = ? AND ts_ms < ?", (segment_id, ts_ms)
+            )
+        return cursor.rowcount
