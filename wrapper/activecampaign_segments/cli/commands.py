@@ -27,7 +27,14 @@ from activecampaign_segments.cli.config import (
     GlobalOptions,
     make_client,
 )
-from activecampaign_segments.cli.errors import CliError, ExitCode, describe, one_line, redact
+from activecampaign_segments.cli.errors import (
+    CliError,
+    ExitCode,
+    describe,
+    one_line,
+    redact,
+    require_extra,
+)
 from activecampaign_segments.cli.formats import OutputFormat, choose_format
 from activecampaign_segments.cli.output import Interrupted, write_records
 from activecampaign_segments.cli.plot import (
@@ -389,6 +396,7 @@ def simulate(
     """Run the bundled API simulator on loopback; prints the base URL and token to use."""
     options = _options(ctx)
     with guarded(options):
+        require_extra("simulator", "ac-segments simulate")
         from activecampaign_simulator import server
 
         argv = ["--host", "127.0.0.1", "--port", str(port), "--rps", str(rps)]

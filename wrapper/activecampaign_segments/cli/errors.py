@@ -42,6 +42,7 @@ from activecampaign_segments import (
 )
 from activecampaign_segments._errors import Secret
 from activecampaign_segments._errors import redact as _redact
+from activecampaign_segments._extras import MissingExtraError, require
 
 
 class ExitCode(enum.IntEnum):
@@ -70,6 +71,14 @@ class CliError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def require_extra(extra: str, command: str) -> None:
+    """Fail before any request, naming the ``pip install`` to run, if ``extra`` is missing."""
+    try:
+        require(extra, command)
+    except MissingExtraError as exc:
+        raise CliError(ExitCode.MISSING_EXTRA, str(exc)) from None
 
 
 MIN_REDACTED_LENGTH = 8
