@@ -31,8 +31,11 @@ def dlt_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("DLT_DATA_DIR", str(home / "data"))
         patch.setenv("XDG_DATA_HOME", str(home / "xdg"))
         patch.setenv("DLT_PROJECT_DIR", str(home / "project"))
+        # Every name dlt would look the source's settings up under (it also tries the
+        # shorter SOURCES__API_TOKEN and API_TOKEN), so only the tests' values count.
         for name in ("BASE_URL", "API_TOKEN", "REQUESTS_PER_SECOND"):
-            patch.delenv(f"SOURCES__ACTIVECAMPAIGN_SEGMENTS__{name}", raising=False)
+            for prefix in ("SOURCES__ACTIVECAMPAIGN_SEGMENTS__", "SOURCES__", ""):
+                patch.delenv(f"{prefix}{name}", raising=False)
         yield home
 
 

@@ -137,6 +137,13 @@ def test_rows_have_the_columns_of_count_record_with_utc_timestamps(life: Life) -
     fields = [field.name for field in attrs.fields(CountRecord)]
     assert [name for name in types if not name.startswith("_dlt_")] == fields
     assert types["recorded_at"] == "TIMESTAMP WITH TIME ZONE"
+    not_null = life.warehouse.query(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = 'activecampaign' AND is_nullable = 'NO'"
+        " AND table_name IN ('count_history', 'latest_counts')"
+    )
+    keys = sorted((table, column) for table, column in not_null if not column.startswith("_dlt_"))
+    assert keys == [("count_history", "run_id"), ("latest_counts", "segment_id")]
     for row in life.after_first:
         assert row["recorded_at"].utcoffset() == dt.timedelta(0)
         assert row["epoch"] == int(row["recorded_at"].timestamp() // 1)

@@ -78,32 +78,29 @@ _SCALAR_TYPES: Final[dict[type, str]] = {
 _JSON_ORIGINS: Final = (Mapping, dict, list, tuple, Sequence)
 
 
-def _column_type(annotation: object) -> tuple[str | None, bool]:
-    """The dlt data type of a resolved annotation, and whether it allows ``None``."""
-    nullable = False
+def _column_type(annotation: object) -> str | None:
+    """The dlt data type of a resolved annotation (``X | None`` as ``X``), if known."""
     origin = typing.get_origin(annotation)
     if origin is typing.Union or origin is types.UnionType:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        nullable = len(args) < len(typing.get_args(annotation))
         if len(args) != 1:
-            return None, nullable
+            return None
         annotation = args[0]
         origin = typing.get_origin(annotation)
     base = origin if origin is not None else annotation
     if isinstance(base, type):
         if base in _SCALAR_TYPES:  # exact: a datetime is a date, a bool an int
-            return _SCALAR_TYPES[base], nullable
+            return _SCALAR_TYPES[base]
         if not issubclass(base, str | bytes) and issubclass(base, _JSON_ORIGINS):
-            return "json", nullable
-    return None, nullable
+            return "json"
+    return None
 
 
-def _string_column_type(annotation: str) -> tuple[str | None, bool]:
+def _string_column_type(annotation: str) -> str | None:
     """The same from an annotation that could not be resolved (a name under TYPE_CHECKING)."""
-    nullable = "None" in annotation or "Optional" in annotation
     if any(word in annotation for word in ("Mapping", "dict", "Dict", "list", "Sequence")):
-        return "json", nullable
-    return None, nullable
+        return "json"
+    return None
 
 
 def record_columns(record_type: type[Any] = CountRecord) -> TTableSchemaColumns:
@@ -111,8 +108,11 @@ def record_columns(record_type: type[Any] = CountRecord) -> TTableSchemaColumns:
 
     Built from ``attrs.fields`` so a field added to ``CountRecord`` becomes a column
     with no change here: a mapping (``extra``) is a ``json`` column rather than being
-    split by dlt into a child table, a datetime a (UTC) ``timestamp``, ``X | None``
-    a nullable column.
+    split by dlt into a child table, a datetime a (UTC) ``timestamp``.
+
+    Every column is nullable, whatever the field's type: a field added to the record
+    later becomes a column added to a table that already has rows, which have no value
+    for it (a ``NOT NULL`` column could not be added to it).
 
     Args:
         record_type: an attrs class; ``CountRecord`` by default.
@@ -128,13 +128,20 @@ def record_columns(record_type: type[Any] = CountRecord) -> TTableSchemaColumns:
     for field in attrs.fields(record_type):
         annotation = hints.get(field.name, field.type)
         if isinstance(annotation, str):
-            data_type, nullable = _string_column_type(annotation)
+            data_type = _string_column_type(annotation)
         else:
-            data_type, nullable = _column_type(annotation)
-        column: TColumnSchema = {"name": field.name, "nullable": nullable}
+            data_type = _column_type(annotation)
+        column: TColumnSchema = {"name": field.name, "nullable": True}
         if data_type is not None:
             column["data_type"] = data_type  # type: ignore[typeddict-item]
         columns[field.name] = column
+    return columns
+
+
+def _keyed_columns(key: str) -> TTableSchemaColumns:
+    """CountRecord's columns, the primary key ``NOT NULL`` (it is there from the start)."""
+    columns = record_columns()
+    columns[key] = {**columns[key], "nullable": False}
     return columns
 
 
@@ -226,8 +233,9 @@ def _history_rows(
                 # The client's message shows the id URL-encoded; name it as given.
                 exc.add_note(f"while loading the count history of segment {segment_id!r}")
                 raise
-            # Only once the whole walk is done: the walk is newest first, so a newest
-            # second saved earlier would make a resumed walk skip the older records.
+            # Saved only once the walk is complete: it is newest first, so a newest
+            # second saved mid-walk would, if that state were ever committed, make the
+            # next run skip the older records not yet loaded.
             if after.newest_epoch is not None:
                 saved[segment_id] = after.to_state()
 
@@ -279,19 +287,18 @@ def count_history_source(
         return SegmentsClient(base_url, api_token, requests_per_second=requests_per_second)
 
     make_client().close()  # checks the settings now: a ValueError here, not mid-run
-    columns = record_columns()
     history = dlt.resource(
         _history_rows(make_client, ids),
         name=HISTORY_RESOURCE,
         primary_key="run_id",
         write_disposition="merge",
-        columns=columns,
+        columns=_keyed_columns("run_id"),
     )
     latest = dlt.resource(
         _latest_rows(make_client, ids),
         name=LATEST_RESOURCE,
         primary_key="segment_id",
         write_disposition="merge",
-        columns=columns,
+        columns=_keyed_columns("segment_id"),
     )
     return [history, latest]
