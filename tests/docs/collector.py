@@ -19,6 +19,7 @@ and ``~~~`` fences are found exactly as a renderer finds them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -32,7 +33,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 URL_PLACEHOLDER = "https://ACCOUNT.api-us1.com"
-TOKEN_PLACEHOLDER = "YOUR-API-TOKEN"  # noqa: S105 - a placeholder, not a secret
+TOKEN_PLACEHOLDER = "YOUR-API-TOKEN"
 COMMAND_PREFIX = "$ ac-segments "
 PYTHON_LANGUAGES = frozenset({"python", "py"})
 CONSOLE_LANGUAGES = frozenset({"console"})
@@ -40,6 +41,7 @@ COMMAND_TIMEOUT = 120.0
 
 _MARKER = re.compile(r"<!--\s*docs:\s*(.*?)\s*-->", re.DOTALL)
 _EXIT = re.compile(r"exit=(\d+)")
+_MAY_PRECEDE_BLOCK = frozenset({"bullet_list_open", "ordered_list_open", "list_item_open"})
 
 
 class CollectError(ValueError):
@@ -117,11 +119,10 @@ def collect(text: str, page: str) -> list[Example]:
                 kind = "python" if language in PYTHON_LANGUAGES else "console"
                 examples.append(Example(page, token.map[0] + 1, kind, token.content, run, status))
             continue
-        if pending is not None and token.nesting >= 0 and token.type != "html_block":
-            # Opening and closing tags of lists and list items may sit between a marker
-            # and its block; any content in between means the marker is misplaced.
-            if token.type not in ("bullet_list_open", "ordered_list_open", "list_item_open"):
-                raise CollectError(f"{page}:{pending[2]}: docs marker not followed by a code block")
+        # Only the opening tags of a list or list item may sit between a marker and its
+        # block; any content in between means the marker is misplaced.
+        if pending is not None and token.type not in _MAY_PRECEDE_BLOCK:
+            raise CollectError(f"{page}:{pending[2]}: docs marker not followed by a code block")
     if pending is not None:
         raise CollectError(f"{page}:{pending[2]}: docs marker not followed by a code block")
     return examples
@@ -156,7 +157,7 @@ def _run_python(example: Example, code: str, namespace: dict[str, object]) -> st
     """Execute one python block; the error (traceback from the example's frames) or None."""
     try:
         compiled = compile(code, example.where, "exec")
-        exec(compiled, namespace)  # noqa: S102 - running the docs' examples is the point
+        exec(compiled, namespace)  # running the docs' examples is the point
     except SystemExit as exc:
         if exc.code in (None, 0):
             return None
@@ -233,6 +234,6 @@ def run_page(
                 failures.append(Failure(example, problem))
                 python_broken = True
         else:
-            commands = Example(example.page, example.line, "console", code, True, example.exit_status)
-            failures += [Failure(example, p) for p in _run_console(commands, env, workdir)]
+            substituted = dataclasses.replace(example, code=code)
+            failures += [Failure(example, p) for p in _run_console(substituted, env, workdir)]
     return failures

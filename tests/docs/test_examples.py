@@ -22,6 +22,7 @@ def _name(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", _pages(), ids=_name)
 def test_page_examples_run(path: Path, docs_sim: SimulatorHandle, tmp_path: Path) -> None:
     failures = run_page(
