@@ -140,6 +140,8 @@ def _process_state(env: Mapping[str, str], workdir: Path) -> Iterator[None]:
     saved_cwd = Path.cwd()
     root = logging.getLogger()
     saved_handlers, saved_level = list(root.handlers), root.level
+    for name in [k for k in os.environ if k.startswith("ACTIVECAMPAIGN_")]:
+        del os.environ[name]  # the reader's own settings (another account, a store path)
     os.environ.update(env)
     os.chdir(workdir)
     try:
