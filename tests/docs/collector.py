@@ -3,9 +3,11 @@
 The rules (COMMON.md, "Documentation pages"; docs/contributing.md says the same to writers):
 
 - every ```python block runs, in page order, in one namespace per page;
-- in a ```console block every line starting with ``$ ac-segments `` runs in a shell and must
-  exit 0, or N when the block is preceded by ``<!-- docs: exit=N -->``; other ``$`` lines
-  (make, pip, export) and output lines are not run;
+- in a ```console block every line starting with ``$ ac-segments `` runs and must exit 0, or
+  N when the block is preceded by ``<!-- docs: exit=N -->``; other ``$`` lines (make, pip,
+  export) and output lines are not run. A line with a pipe or a redirection runs in bash; a
+  plain command runs in-process through Typer's test runner (the app the console script
+  runs), which saves an interpreter start per line;
 - ``<!-- docs: no-run -->`` before a block skips it;
 - the literal ``https://ACCOUNT.api-us1.com`` and ``YOUR-API-TOKEN`` are replaced by the URL
   and token of the server the examples run against, which also reach the examples as
@@ -23,6 +25,7 @@ import dataclasses
 import logging
 import os
 import re
+import shlex
 import subprocess
 import sys
 import traceback
@@ -30,6 +33,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from activecampaign_segments import _limiter
 from markdown_it import MarkdownIt
 
 URL_PLACEHOLDER = "https://ACCOUNT.api-us1.com"
@@ -41,6 +45,8 @@ COMMAND_TIMEOUT = 120.0
 
 _MARKER = re.compile(r"<!--\s*docs:\s*(.*?)\s*-->", re.DOTALL)
 _EXIT = re.compile(r"exit=(\d+)")
+# Characters that make a command line a shell's business rather than a plain argv.
+_SHELL_CHARACTERS = frozenset("|&;<>()$`*?~")
 _MAY_PRECEDE_BLOCK = frozenset({"bullet_list_open", "ordered_list_open", "list_item_open"})
 
 
@@ -183,28 +189,64 @@ def _shell_env(env: Mapping[str, str]) -> dict[str, str]:
     return base
 
 
+def _needs_shell(command: str) -> bool:
+    """Whether a command line uses the shell (a pipe, a redirection, a variable, ...)."""
+    try:
+        words = shlex.split(command, comments=True)
+    except ValueError:
+        return True
+    return any(char in command for char in _SHELL_CHARACTERS) or not words
+
+
+def _run_in_shell(command: str, env: Mapping[str, str], workdir: Path) -> tuple[int, str, str]:
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=workdir,
+        env=_shell_env(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def _run_in_process(command: str, env: Mapping[str, str], workdir: Path) -> tuple[int, str, str]:
+    # The same Typer app the console script runs, without starting an interpreter per line
+    # (about a second each, most of it imports).
+    from activecampaign_segments.cli import app
+    from typer.testing import CliRunner
+
+    args = shlex.split(command, comments=True)[1:]  # without "ac-segments"
+    with _process_state(env, workdir):
+        result = CliRunner().invoke(app, args, prog_name="ac-segments", input="")
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return result.exit_code, result.stdout, stderr
+
+
 def _run_console(example: Example, env: Mapping[str, str], workdir: Path) -> list[str]:
-    """Run each ``ac-segments`` line of a console block; one problem string per bad command."""
+    """Run each ``ac-segments`` line of a console block; one problem string per bad command.
+
+    A line that needs a shell runs in bash (with pipefail, so a failing ``ac-segments`` in a
+    pipe counts); a plain command runs in-process through Typer's test runner.
+    """
     problems: list[str] = []
     for command in example.commands():
         try:
-            done = subprocess.run(
-                ["bash", "-o", "pipefail", "-c", command],
-                cwd=workdir,
-                env=_shell_env(env),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=COMMAND_TIMEOUT,
-                check=False,
-            )
+            if _needs_shell(command):
+                status, stdout, stderr = _run_in_shell(command, env, workdir)
+            else:
+                status, stdout, stderr = _run_in_process(command, env, workdir)
         except subprocess.TimeoutExpired:
             problems.append(f"`{command}` did not finish in {COMMAND_TIMEOUT:.0f} s")
             continue
-        if done.returncode != example.exit_status:
+        if status != example.exit_status:
             problems.append(
-                f"`{command}` exited {done.returncode}, expected {example.exit_status}\n"
-                f"stdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-2000:]}"
+                f"`{command}` exited {status}, expected {example.exit_status}\n"
+                f"stdout: {stdout[-2000:]}\nstderr: {stderr[-2000:]}"
             )
     return problems
 
@@ -219,6 +261,31 @@ def run_page(
     """
     name = page or path.as_posix()
     examples = collect(path.read_text(encoding="utf-8"), name)
+    with _fresh_rate_limiters():
+        return _run_examples(examples, base_url=base_url, token=token, workdir=workdir)
+
+
+@contextlib.contextmanager
+def _fresh_rate_limiters() -> Iterator[None]:
+    """Each page starts with the process-wide rate limiters of a fresh process.
+
+    A reader runs each page as a program of its own; without this, an example that lowers
+    the shared per-host rate (``--rps 2``) would slow every page after it.
+    """
+    with _limiter._registry_lock:
+        saved = dict(_limiter._registry)
+        _limiter._registry.clear()
+    try:
+        yield
+    finally:
+        with _limiter._registry_lock:
+            _limiter._registry.clear()
+            _limiter._registry.update(saved)
+
+
+def _run_examples(
+    examples: list[Example], *, base_url: str, token: str, workdir: Path
+) -> list[Failure]:
     env = {"ACTIVECAMPAIGN_API_URL": base_url, "ACTIVECAMPAIGN_API_KEY": token}
     namespace: dict[str, object] = {"__name__": "__main__"}
     failures: list[Failure] = []

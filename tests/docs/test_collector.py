@@ -66,6 +66,7 @@ $ ac-segments latest 4 --format csv
 segment_id,recorded_at,...           <- output: not run, not compared
 $ false                              <- not an ac-segments line: not run
 $ ac-segments history 12345
+$ ac-segments history 12345 --limit 1 | cat   # in bash, with pipefail
 ```
 
 <!-- docs: exit=5 -->
@@ -81,7 +82,12 @@ $ ac-segments latest 4
     failures = _run(tmp_path, docs_sim, text)
     assert [(f.example.line, f.message.splitlines()[0]) for f in failures] == [
         (1, "`ac-segments history 12345` exited 5, expected 0"),
-        (14, "`ac-segments latest 4` exited 0, expected 5"),
+        (
+            1,
+            "`ac-segments history 12345 --limit 1 | cat   # in bash, with pipefail` exited 5, "
+            "expected 0",
+        ),
+        (15, "`ac-segments latest 4` exited 0, expected 5"),
     ]
     assert "No segment with id" in failures[0].message  # stderr is shown
 
