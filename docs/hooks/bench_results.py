@@ -93,3 +93,9 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         return markdown
     root = Path(config["config_file_path"]).resolve().parent
     return render(markdown, load_results(root), page.file.src_path)
+
+
+def on_serve(server: Any, config: Any, builder: Any) -> Any:
+    """mkdocs event: ``mkdocs serve`` rebuilds when the benchmark figures change."""
+    server.watch(str(Path(config["config_file_path"]).resolve().parent / RESULTS))
+    return server
