@@ -436,7 +436,7 @@ class SegmentsClient(_ClientBase):
 
 
 class AsyncSegmentsClient(_ClientBase):
-    """The asyncio twin of :class:`SegmentsClient`: the same arguments and behaviour.
+    """The asyncio twin of [`SegmentsClient`][]: the same arguments and behaviour.
 
     ``async with``, ``async for record in client.count_history(...)``,
     ``await client.latest_counts(...)``; ``transport`` is an ``httpx.AsyncBaseTransport``.
@@ -481,7 +481,7 @@ class AsyncSegmentsClient(_ClientBase):
         await self._http.aclose()
 
     async def close(self) -> None:
-        """The same as :meth:`aclose` (``await client.close()``)."""
+        """The same as [`aclose`][] (``await client.close()``)."""
         await self.aclose()
 
     async def _send(self, request: dict[str, Any]) -> httpx.Response:
@@ -494,7 +494,7 @@ class AsyncSegmentsClient(_ClientBase):
         return _page_records(segment_id, await self._send(_page_request(segment_id, before)))
 
     async def count_history_page(self, segment_id: str, *, before: int | None = None) -> CountPage:
-        """Fetch one page; see :meth:`SegmentsClient.count_history_page`."""
+        """Fetch one page; see [`SegmentsClient.count_history_page`][]."""
         pager = Pager.start(_check_segment_id(segment_id), before=before)
         if pager.done:
             return CountPage([], None)
@@ -509,7 +509,7 @@ class AsyncSegmentsClient(_ClientBase):
         since: Timepoint | None = None,
         until: Timepoint | None = None,
     ) -> AsyncIterator[CountPage]:
-        """Walk the history page by page; see :meth:`SegmentsClient.count_history_pages`."""
+        """Walk the history page by page; see [`SegmentsClient.count_history_pages`][]."""
         pager = Pager.start(_check_segment_id(segment_id), before=before, since=since, until=until)
         return self._walk(pager)
 
@@ -525,7 +525,7 @@ class AsyncSegmentsClient(_ClientBase):
         since: Timepoint | None = None,
         until: Timepoint | None = None,
     ) -> AsyncIterator[CountRecord]:
-        """Every count record, newest first; see :meth:`SegmentsClient.count_history`."""
+        """Every count record, newest first; see [`SegmentsClient.count_history`][]."""
         return self._records(self.count_history_pages(segment_id, since=since, until=until))
 
     @staticmethod
@@ -535,7 +535,7 @@ class AsyncSegmentsClient(_ClientBase):
                 yield record
 
     async def latest_counts(self, ids: Iterable[str]) -> dict[str, CountRecord]:
-        """The most recent count of each segment; see :meth:`SegmentsClient.latest_counts`."""
+        """The most recent count of each segment; see [`SegmentsClient.latest_counts`][]."""
         result: dict[str, CountRecord] = {}
         for chunk in _id_chunks(ids):
             _collect_latest(chunk, await self._send(_latest_request(chunk)), result)
