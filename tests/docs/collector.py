@@ -286,7 +286,15 @@ def _fresh_rate_limiters() -> Iterator[None]:
 def _run_examples(
     examples: list[Example], *, base_url: str, token: str, workdir: Path
 ) -> list[Failure]:
-    env = {"ACTIVECAMPAIGN_API_URL": base_url, "ACTIVECAMPAIGN_API_KEY": token}
+    env = {
+        "ACTIVECAMPAIGN_API_URL": base_url,
+        "ACTIVECAMPAIGN_API_KEY": token,
+        # The dlt page's pipelines: no telemetry, and dlt's own folders in the page's
+        # temp folder rather than the reader's ~/.dlt (or /var/dlt as root).
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "DLT_DATA_DIR": str(workdir / ".dlt-data"),
+        "DLT_PROJECT_DIR": str(workdir),
+    }
     namespace: dict[str, object] = {"__name__": "__main__"}
     failures: list[Failure] = []
     python_broken = False
