@@ -38,18 +38,15 @@ from typing import Any, Final
 import attrs
 
 from ._errors import ActiveCampaignError
+from ._extras import require
 from ._records import CountRecord
 from .client import SegmentsClient
 
-try:
-    import dlt
-    from dlt.common.schema.typing import TColumnSchema, TTableSchemaColumns
-    from dlt.extract.resource import DltResource
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess without dlt
-    raise ImportError(
-        "activecampaign_segments.dlt_source needs dlt, which is an optional extra: "
-        "pip install 'activecampaign-segments[dlt]'"
-    ) from exc
+require("dlt", "activecampaign_segments.dlt_source")  # one line naming the pip install
+
+import dlt  # noqa: E402 - after the check, so a missing extra is not a bare ImportError
+from dlt.common.schema.typing import TColumnSchema, TTableSchemaColumns  # noqa: E402
+from dlt.extract.resource import DltResource  # noqa: E402
 
 __all__ = [
     "SOURCE_NAME",
