@@ -8,7 +8,9 @@ from pathlib import Path
 
 import httpx
 from activecampaign_segments import CountRecord
+from activecampaign_segments.cli import app
 from activecampaign_simulator.server import SimulatorHandle
+from typer.testing import CliRunner, Result
 
 from tests.store.conftest import client_for
 
@@ -45,8 +47,11 @@ def siblings(path: Path) -> set[str]:
 
 def unfinished_walks(path: Path) -> int:
     """How many walks the store file holds unfinished (a sync in progress or killed)."""
-    with sqlite3.connect(path) as db:
-        return int(db.execute("SELECT COUNT(*) FROM walks").fetchone()[0])
+    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # never creates the file
+    try:
+        return int(reader.execute("SELECT COUNT(*) FROM walks").fetchone()[0])
+    finally:
+        reader.close()
 
 
 class FailingAfter(httpx.BaseTransport):
@@ -65,3 +70,25 @@ class FailingAfter(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+def run_cli(handle: SimulatorHandle, *args: str, db_env: str | None = None) -> Result:
+    """``ac-segments --rps 0 ARGS`` against ``handle``, in process; checks it ended cleanly."""
+    env = {
+        "ACTIVECAMPAIGN_API_URL": handle.base_url,
+        "ACTIVECAMPAIGN_API_KEY": handle.token,
+        "ACTIVECAMPAIGN_SEGMENTS_DB": db_env,
+    }
+    result = CliRunner().invoke(app, ["--rps", "0", *args], env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    assert "Traceback" not in result.stdout + result.stderr
+    assert handle.token not in result.stdout + result.stderr
+    return result
+
+
+def one_error_line(result: Result) -> str:
+    """The single line a failed command printed on stderr."""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
