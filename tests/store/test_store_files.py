@@ -4,6 +4,7 @@ file is left exactly as it was."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from activecampaign_segments.store import (
     HistoryStore,
     NewerStoreError,
     NotAStoreError,
+    OtherAccountError,
     StoreAccessError,
     StoreError,
     StoreLockedError,
@@ -121,6 +123,14 @@ def test_a_store_locked_past_the_timeout(shared_sim: SimulatorHandle, tmp_path: 
     # Once the lock is gone, the same file syncs.
     result = run_cli(shared_sim, "sync", "2", "--db", str(path))
     assert result.exit_code == 0, result.stderr
+
+
+def test_a_store_of_another_account(
+    shared_sim: SimulatorHandle, make_sim: Callable[..., SimulatorHandle], tmp_path: Path
+) -> None:
+    path = tmp_path / "other-account.db"
+    _store_with(make_sim(), path, "1")  # another simulator: another base URL
+    _refused(shared_sim, path, OtherAccountError, "one store per account")
 
 
 def test_an_empty_file_becomes_a_store(shared_sim: SimulatorHandle, tmp_path: Path) -> None:

@@ -1,5 +1,9 @@
 """A sync killed with SIGKILL at random points is finished by the next sync, with
-nothing lost and nothing stored twice; two syncs of one file at once both succeed."""
+nothing lost and nothing stored twice; two syncs of one file at once both succeed.
+
+The children are forked: they start at once (no interpreter start-up and imports to
+wait for), and they are separate processes all the same, with their own connections.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,15 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import pytest
 from activecampaign_segments import SegmentsClient
+from activecampaign_segments.cli import app
 from activecampaign_segments.store import HistoryStore
 from activecampaign_simulator.server import SimulatorHandle
 
@@ -79,9 +84,9 @@ def _kill(child: BaseProcess, rng: random.Random, db: Path, total: int) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_sigkill_at_random_points_loses_and_repeats_nothing(
-    make_sim: object, tmp_path: Path, seed: int
+    make_sim: Callable[..., SimulatorHandle], tmp_path: Path, seed: int
 ) -> None:
-    sim: SimulatorHandle = make_sim(latency=LATENCY)  # type: ignore[operator]
+    sim = make_sim(latency=LATENCY)
     rng = random.Random(seed)
     db = tmp_path / "killed.db"
     kills: list[tuple[str, bool]] = []
@@ -107,33 +112,51 @@ def _unfinished(db: Path) -> bool:
         return True  # killed while the file was being set up (or before it existed)
 
 
-@pytest.mark.slow
-def test_two_syncs_of_one_file_at_once_both_succeed(make_sim: object, tmp_path: Path) -> None:
-    sim: SimulatorHandle = make_sim(latency=0.01)  # type: ignore[operator]
+def _cli(args: list[str], env: dict[str, str], output: Path) -> None:
+    """A forked child: ``ac-segments ARGS`` with ``env``, stdout and stderr to ``output``."""
+    os.environ.update(env)
+    with output.open("w") as out:
+        sys.stdout = sys.stderr = out
+        app(args, prog_name="ac-segments")  # exits with the command's status
+
+
+@pytest.mark.parametrize("start", ["together", "staggered"])
+def test_two_syncs_of_one_file_at_once_both_succeed(
+    make_sim: Callable[..., SimulatorHandle], tmp_path: Path, start: str
+) -> None:
+    # together: no latency, both set up the new file and write at full speed, so their
+    # transactions collide (this fails without the busy timeout and retries).
+    # staggered: the second starts once the first has stored some records, so it
+    # catches up at the top, then works on the first one's unfinished walk with it.
+    together = start == "together"
+    sim = make_sim(latency=0.0 if together else 0.01)
     db = tmp_path / "shared.db"
     ids = [BIG, "1", "2"]
-    command = [sys.executable, "-m", "activecampaign_segments.cli", "--rps", "0", "sync", *ids]
     env = {
-        **os.environ,
         "ACTIVECAMPAIGN_API_URL": sim.base_url,
         "ACTIVECAMPAIGN_API_KEY": sim.token,
+        "ACTIVECAMPAIGN_SEGMENTS_DB": str(db),
     }
-    env["ACTIVECAMPAIGN_SEGMENTS_DB"] = str(db)
+    # Two processes (two cron jobs) on a file that does not exist yet.
+    outputs = [tmp_path / f"out-{n}.txt" for n in range(2)]
     children = [
-        subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-        )
-        for _ in range(2)
+        FORK.Process(target=_cli, args=(["--rps", "0", "sync", *ids], env, out), daemon=True)
+        for out in outputs
     ]
-    outputs = [child.communicate(timeout=120) for child in children]
-    for child, (_out, err) in zip(children, outputs, strict=True):
-        assert child.returncode == 0, err
-        assert err == ""
+    children[0].start()
+    deadline = time.monotonic() + 60
+    while not together and _stored(db) < 100 and time.monotonic() < deadline:
+        time.sleep(0.002)
+    children[1].start()
+    for child in children:
+        child.join(120)
+    texts = [out.read_text() for out in outputs]
+    assert [child.exitcode for child in children] == [0, 0], texts
     with HistoryStore(db) as store:
         for index, segment_id in enumerate(ids):
             expected = walked(sim, segment_id)
             assert list(store.records(segment_id)) == expected
             # Each record was new to exactly one of the two: "new" adds up to the total.
-            added = [int(out.splitlines()[index].split(", ")[1].split()[0]) for out, _ in outputs]
+            added = [int(text.splitlines()[index].split(", ")[1].split()[0]) for text in texts]
             assert sum(added) == len(expected), (segment_id, added)
     assert unfinished_walks(db) == 0

@@ -29,6 +29,7 @@ from typing import Final, TypeVar
 from ._errors import (
     NewerStoreError,
     NotAStoreError,
+    OtherAccountError,
     StoreAccessError,
     is_busy,
     translate,
@@ -165,15 +166,26 @@ class Database:
 
         return self._retrying(read)
 
-    def save(self, batch: Batch, now_us: int) -> int:
+    def check_account(self, account: str) -> None:
+        """Refuse to sync another account's records into this store (``OtherAccountError``)."""
+        rows = self._read("SELECT value FROM meta WHERE key = 'account'")
+        if rows and rows[0][0] != account:
+            raise OtherAccountError(self.path, str(rows[0][0]), account)
+
+    def save(self, batch: Batch, now_us: int, account: str) -> int:
         """Save a batch and its walk's progress in one transaction; how many records are new.
 
         A walk's row is created with its first unfinished batch, moved down with each
         batch (never up: two processes may walk it at once) and deleted when it finishes.
+        The first batch ever saved records the account (``account``, the API base URL).
         """
         walk = batch.walk
 
         def write(db: sqlite3.Connection) -> tuple[int, int | None]:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('account', ?)", (account,))
+            stored = db.execute("SELECT value FROM meta WHERE key = 'account'").fetchone()[0]
+            if stored != account:
+                raise OtherAccountError(self.path, stored, account)
             db.execute("INSERT OR IGNORE INTO segments (segment_id) VALUES (?)", (walk.segment_id,))
             added = _upsert(db, walk.segment_id, batch.rows)
             walk_id = walk.walk_id

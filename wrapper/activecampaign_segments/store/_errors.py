@@ -6,6 +6,7 @@
     ├── NotAStoreError          a directory, not a SQLite file, or another program's database
     ├── CorruptStoreError       SQLite reports the file malformed
     ├── NewerStoreError         written by a newer version of this package (newer schema)
+    ├── OtherAccountError       holds another account's history (another API base URL)
     ├── StoreAccessError        cannot be created, opened or written (permissions, no such
     │                           directory, read-only file system, disk full)
     └── StoreLockedError        another process held the write lock past the timeout
@@ -25,6 +26,7 @@ __all__ = [
     "CorruptStoreError",
     "NewerStoreError",
     "NotAStoreError",
+    "OtherAccountError",
     "StoreAccessError",
     "StoreError",
     "StoreLockedError",
@@ -74,6 +76,26 @@ class NewerStoreError(StoreError):
         )
         self.found = found
         self.supported = supported
+
+
+class OtherAccountError(StoreError):
+    """The store holds the history of another account (another API base URL).
+
+    Segment ids are only unique within an account: mixing two accounts in one file would
+    merge unrelated histories. Use one store per account.
+
+    Attributes:
+        stored: the base URL the store's records came from.
+        given: the base URL of the client that was to sync into it.
+    """
+
+    def __init__(self, path: Path, stored: str, given: str) -> None:
+        super().__init__(
+            path,
+            f"holds the history of {stored}, not of {given}; use one store per account",
+        )
+        self.stored = stored
+        self.given = given
 
 
 class StoreAccessError(StoreError):

@@ -94,6 +94,11 @@ def _bounds(walk: Walk) -> dict[str, int]:
     return bounds
 
 
+def _account(client: SegmentsClient | AsyncSegmentsClient) -> str:
+    """The account a client talks to: its normalised API base URL (never the token)."""
+    return client._config.base_url
+
+
 def _now_us() -> int:
     return time.time_ns() // 1000
 
@@ -215,12 +220,16 @@ class HistoryStore:
             ValueError: a bad segment id (nothing is fetched).
             ActiveCampaignError: a subclass, when fetching fails; what was stored before
                 the failure stays, and the next sync resumes from there.
-            StoreError: a subclass, when the file cannot be written.
+            OtherAccountError: the store holds another account's history (nothing is
+                fetched).
+            StoreError: another subclass, when the file cannot be written.
         """
         return [self._sync_one(client, segment_id) for segment_id in _check_ids(segment_ids)]
 
     def _sync_one(self, client: SegmentsClient, segment_id: str) -> SyncResult:
         database = self._database
+        account = _account(client)
+        database.check_account(account)
         added = 0
         for walk in plan(segment_id, *database.sync_state(segment_id)):
             if walk.empty:
@@ -230,8 +239,8 @@ class HistoryStore:
             for record in client.count_history(segment_id, **_bounds(walk)):
                 batch = batcher.add(record)
                 if batch is not None:
-                    added += database.save(batch, _now_us())
-            added += database.save(batcher.finish(), _now_us())
+                    added += database.save(batch, _now_us(), account)
+            added += database.save(batcher.finish(), _now_us(), account)
         return SyncResult(segment_id, added, self._reads.stored(segment_id))
 
     def records(
@@ -356,6 +365,8 @@ class AsyncHistoryStore:
 
     async def _sync_one(self, client: AsyncSegmentsClient, segment_id: str) -> SyncResult:
         database = self._db()
+        account = _account(client)
+        await asyncio.to_thread(database.check_account, account)
         added = 0
         state = await asyncio.to_thread(database.sync_state, segment_id)
         for walk in plan(segment_id, *state):
@@ -366,8 +377,9 @@ class AsyncHistoryStore:
             async for record in client.count_history(segment_id, **_bounds(walk)):
                 batch = batcher.add(record)
                 if batch is not None:
-                    added += await asyncio.to_thread(database.save, batch, _now_us())
-            added += await asyncio.to_thread(database.save, batcher.finish(), _now_us())
+                    added += await asyncio.to_thread(database.save, batch, _now_us(), account)
+            finished = batcher.finish()
+            added += await asyncio.to_thread(database.save, finished, _now_us(), account)
         stored = await asyncio.to_thread(_Reads(database).stored, segment_id)
         return SyncResult(segment_id, added, stored)
 

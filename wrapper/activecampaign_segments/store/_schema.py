@@ -22,6 +22,9 @@ Tables (version 1):
 ``segments``
     every segment synced at least once, with when its newest records were last
     caught up (``synced_us``, the local clock).
+``meta``
+    ``account``: the API base URL the records came from. Segment ids are only unique
+    within an account, so a store holds one account's history and refuses another's.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ SCHEMA_VERSION: Final = 1
 MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     # version -> the statements that bring a file from version - 1 to it
     1: (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
         """
         CREATE TABLE segments (
             segment_id TEXT PRIMARY KEY,
