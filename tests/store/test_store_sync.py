@@ -131,8 +131,13 @@ def test_since_until_and_limit_match_the_walk_with_the_same_bounds(
         assert list(store.records(BIG, limit=1001)) == records[:1001]
         assert store.newest(BIG) == records[0]
         assert list(store.records("never-synced")) == []
+        # Bad arguments fail at once, not on the first record.
         with pytest.raises(ValueError, match="timezone-aware"):
-            list(store.records(BIG, since=dt.datetime(2024, 1, 1)))
+            store.records(BIG, since=dt.datetime(2024, 1, 1))
+        with pytest.raises(ValueError, match="limit"):
+            store.records(BIG, limit=-1)
+        with pytest.raises(ValueError, match="later than until"):
+            store.records(BIG, since=until, until=since)
 
 
 def test_a_failed_fetch_stores_nothing_for_an_unknown_segment(
@@ -146,6 +151,10 @@ def test_a_failed_fetch_stores_nothing_for_an_unknown_segment(
         assert store.segments() == []
         with pytest.raises(ValueError, match="not a single string"):
             store.sync(client, "1")
+        async_client = AsyncSegmentsClient(shared_sim.base_url, shared_sim.token)
+        with pytest.raises(TypeError, match="AsyncHistoryStore"):
+            store.sync(async_client, ["1"])  # type: ignore[arg-type]
+        asyncio.run(async_client.aclose())
 
 
 def test_an_interrupted_first_sync_resumes_where_it_stopped(

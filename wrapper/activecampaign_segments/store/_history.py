@@ -13,6 +13,7 @@ import os
 import time
 import types
 from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
 from typing import Final, Self
 
 from attrs import frozen
@@ -124,12 +125,20 @@ class _Reads:
     def chunks(
         self, segment_id: str, since: Timepoint | None, until: Timepoint | None, limit: int | None
     ) -> Iterator[list[CountRecord]]:
-        """Checks the arguments on the first ``next``; then the records, a chunk at a time."""
+        """Check the arguments now (``ValueError``); then the records, a chunk at a time."""
+        _check_id(segment_id)
         since_us, until_us = bound_us(since, "since"), bound_us(until, "until")
         if since_us is not None and until_us is not None and since_us > until_us:
             raise ValueError("since is later than until")
-        if limit is not None and (isinstance(limit, bool) or limit < 0):
-            raise ValueError(f"limit must be None or >= 0, got {limit!r}")
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
+        ):
+            raise ValueError(f"limit must be None or a whole number >= 0, got {limit!r}")
+        return self._chunks(segment_id, since_us, until_us, limit)
+
+    def _chunks(
+        self, segment_id: str, since_us: int | None, until_us: int | None, limit: int | None
+    ) -> Iterator[list[CountRecord]]:
         left = limit
         after: tuple[int, int, str] | None = None
         while left is None or left > 0:
@@ -181,7 +190,7 @@ class HistoryStore:
         self._reads = _Reads(self._database)
 
     @property
-    def path(self) -> os.PathLike[str]:
+    def path(self) -> Path:
         """The store file."""
         return self._database.path
 
@@ -217,6 +226,7 @@ class HistoryStore:
             One ``SyncResult`` per segment, in the order given.
 
         Raises:
+            TypeError: ``client`` is not a ``SegmentsClient``.
             ValueError: a bad segment id (nothing is fetched).
             ActiveCampaignError: a subclass, when fetching fails; what was stored before
                 the failure stays, and the next sync resumes from there.
@@ -224,6 +234,11 @@ class HistoryStore:
                 fetched).
             StoreError: another subclass, when the file cannot be written.
         """
+        if not isinstance(client, SegmentsClient):
+            raise TypeError(
+                "HistoryStore.sync needs a SegmentsClient; with an AsyncSegmentsClient use "
+                "AsyncHistoryStore"
+            )
         return [self._sync_one(client, segment_id) for segment_id in _check_ids(segment_ids)]
 
     def _sync_one(self, client: SegmentsClient, segment_id: str) -> SyncResult:
@@ -263,15 +278,11 @@ class HistoryStore:
             limit: at most this many (the newest).
 
         Raises:
-            ValueError: a bad bound (on the first ``next``).
+            ValueError: a bad argument (raised at once, before anything is read).
             StoreError: a subclass, when the file cannot be read.
         """
-        _check_id(segment_id)
-        return (
-            record
-            for chunk in self._reads.chunks(segment_id, since, until, limit)
-            for record in chunk
-        )
+        chunks = self._reads.chunks(segment_id, since, until, limit)
+        return (record for chunk in chunks for record in chunk)
 
     def newest(self, segment_id: str) -> CountRecord | None:
         """The newest stored record of a segment, or ``None``."""
@@ -349,6 +360,11 @@ class AsyncHistoryStore:
         Up to four segments are synced at once; if one fails, the others are cancelled
         (what they stored stays) and the first error is raised.
         """
+        if not isinstance(client, AsyncSegmentsClient):
+            raise TypeError(
+                "AsyncHistoryStore.sync needs an AsyncSegmentsClient; with a SegmentsClient use "
+                "HistoryStore"
+            )
         ids = _check_ids(segment_ids)
         gate = asyncio.Semaphore(_ASYNC_SEGMENTS_AT_ONCE)
 
@@ -392,7 +408,6 @@ class AsyncHistoryStore:
         limit: int | None = None,
     ) -> AsyncIterator[CountRecord]:
         """The stored records, newest first; see :meth:`HistoryStore.records`."""
-        _check_id(segment_id)
         chunks = _Reads(self._db()).chunks(segment_id, since, until, limit)
         while True:
             chunk = await asyncio.to_thread(next, chunks, None)
