@@ -92,3 +92,21 @@ def one_error_line(result: Result) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: "), lines[0]
     return lines[0]
+
+
+class AsyncFailingAfter(httpx.AsyncBaseTransport):
+    """The asyncio twin of :class:`FailingAfter`."""
+
+    def __init__(self, allowed: int) -> None:
+        self.allowed = allowed
+        self.sent = 0
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        if self.sent > self.allowed:
+            raise httpx.ConnectError("the network went away", request=request)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

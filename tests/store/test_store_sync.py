@@ -20,7 +20,14 @@ from activecampaign_simulator.dataset import (
 from activecampaign_simulator.server import SimulatorHandle
 
 from tests.store.conftest import BIG, client_for
-from tests.store.helpers import FailingAfter, add_counts, unfinished_walks, walked
+from tests.store.helpers import (
+    AsyncFailingAfter,
+    FailingAfter,
+    add_counts,
+    run_cli,
+    unfinished_walks,
+    walked,
+)
 
 EVERY_SHAPE = ["1", BIG, EMPTY_SEGMENT, EXACTLY_50_SEGMENT, SAME_SECOND_SEGMENT, BURST_SEGMENT]
 
@@ -103,6 +110,11 @@ def test_retention_after_a_sync_keeps_the_old_records(sim: SimulatorHandle, db: 
         records = list(store.records("1"))
         assert [r.run_id for r in records] == new + [r.run_id for r in full]
         assert len(walked(sim, "1")) < len(records)
+    # The command line prints them too, after what the server still serves.
+    served = run_cli(sim, "history", "1", "--format", "jsonl")
+    kept = run_cli(sim, "history", "1", "--format", "jsonl", "--db", str(db))
+    assert kept.stdout.startswith(served.stdout)
+    assert kept.stdout.count("\n") == len(records) > served.stdout.count("\n")
 
 
 @pytest.mark.parametrize("segment_id", ["ünïcødé ✓", "100% off", "with space", "a+b.c", "."])
@@ -229,3 +241,29 @@ def test_the_async_store_stores_the_same(shared_sim: SimulatorHandle, tmp_path: 
     # The sync store reads what the async one wrote.
     with HistoryStore(tmp_path / "async.db") as store:
         assert list(store.records("1")) == expected["1"]
+
+
+def test_an_interrupted_async_sync_resumes(shared_sim: SimulatorHandle, db: Path) -> None:
+    expected = {segment_id: walked(shared_sim, segment_id) for segment_id in (BIG, "1")}
+
+    async def attempt(transport: AsyncFailingAfter | None) -> None:
+        async with (
+            AsyncSegmentsClient(
+                shared_sim.base_url,
+                shared_sim.token,
+                requests_per_second=None,
+                max_retries=0,
+                transport=transport,
+            ) as client,
+            AsyncHistoryStore(db) as store,
+        ):
+            await store.sync(client, list(expected))
+
+    with pytest.raises(APIConnectionError):
+        asyncio.run(attempt(AsyncFailingAfter(6)))
+    assert unfinished_walks(db) >= 1
+    asyncio.run(attempt(None))
+    with HistoryStore(db) as store:
+        for segment_id, records in expected.items():
+            assert list(store.records(segment_id)) == records
+    assert unfinished_walks(db) == 0
