@@ -19,7 +19,6 @@ from typing import Annotated, TextIO
 
 import typer
 
-from activecampaign_segments import CountRecord
 from activecampaign_segments.cli import dates
 from activecampaign_segments.cli.config import (
     TOKEN_VARIABLE,
@@ -46,6 +45,7 @@ from activecampaign_segments.cli.plot import (
     save_figure,
 )
 from activecampaign_segments.cli.progress import tracking
+from activecampaign_segments.cli.sync import DbOption, history_records, sync_command
 
 app = typer.Typer(
     name="ac-segments",
@@ -266,6 +266,7 @@ def history(
     limit: Annotated[
         int | None, typer.Option(min=0, help="Stop after this many records (newest first).")
     ] = None,
+    db: DbOption = None,
 ) -> None:
     """Every recorded count of a segment, newest first, streamed as it is fetched."""
     options = _options(ctx)
@@ -280,10 +281,8 @@ def history(
                 lambda: client.stats.requests,
                 enabled=not _to_terminal(output, stdout),
             ) as tracker,
+            history_records(client, segment_id, since=start, until=end, db=db) as records,
         ):
-            records: Iterator[CountRecord] = client.count_history(
-                segment_id, since=start, until=end
-            )
             if limit is not None:
                 # islice stops pulling, so no page beyond the limit is ever requested.
                 records = itertools.islice(records, limit)
@@ -351,6 +350,7 @@ def plot(
     active: Annotated[
         bool, typer.Option("--active", help="Also draw active_result_count.")
     ] = False,
+    db: DbOption = None,
 ) -> None:
     """A line chart of the segment's count over time, marking each definition change."""
     options = _options(ctx)
@@ -363,8 +363,9 @@ def plot(
         with (
             make_client(options) as client,
             tracking(f"segment {segment_id}", lambda: client.stats.requests) as tracker,
+            history_records(client, segment_id, since=start, until=end, db=db) as fetched,
         ):
-            records = list(tracker.track(client.count_history(segment_id, since=start, until=end)))
+            records = list(tracker.track(fetched))
         figure = build_figure(records, segment_id, active=active)
         save_figure(figure, output)
         changes = marked_changes(figure)
@@ -410,6 +411,9 @@ def simulate(
             argv += ["--seed", str(seed)]
         status = server.main(argv)
         raise typer.Exit(status or 0)
+
+
+app.command(name="sync")(sync_command)
 
 
 def main() -> None:

@@ -19,6 +19,9 @@ code  meaning
 10    the server answered something that is not the documented API
 11    an optional extra is missing (matplotlib for ``plot``)
 12    the output file cannot be written
+13    the history store (``--db``) cannot be used: a directory, not a store, corrupt,
+      written by a newer version, or cannot be written
+14    the history store stayed locked by another process past the timeout
 130   interrupted (Ctrl-C)
 ====  ==========================================================
 """
@@ -43,6 +46,7 @@ from activecampaign_segments import (
 from activecampaign_segments._errors import Secret
 from activecampaign_segments._errors import redact as _redact
 from activecampaign_segments._extras import MissingExtraError, require
+from activecampaign_segments.store import StoreError, StoreLockedError
 
 
 class ExitCode(enum.IntEnum):
@@ -61,6 +65,8 @@ class ExitCode(enum.IntEnum):
     BAD_RESPONSE = 10
     MISSING_EXTRA = 11
     OUTPUT = 12
+    STORE = 13
+    STORE_LOCKED = 14
     INTERRUPTED = 130
 
 
@@ -136,6 +142,10 @@ def describe(exc: BaseException, base_url: str | None = None) -> tuple[ExitCode,
         return ExitCode.ERROR, f"request failed: {exc}"
     if isinstance(exc, ActiveCampaignError):
         return ExitCode.ERROR, str(exc)
+    if isinstance(exc, StoreLockedError):
+        return ExitCode.STORE_LOCKED, f"{exc}; try again later (sync --lock-timeout waits longer)"
+    if isinstance(exc, StoreError):
+        return ExitCode.STORE, str(exc)
     if isinstance(exc, OSError):
         return ExitCode.OUTPUT, f"cannot write output: {exc}"
     return ExitCode.ERROR, (

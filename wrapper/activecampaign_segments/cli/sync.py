@@ -1,0 +1,109 @@
+"""``ac-segments sync``, and the ``--db`` option that lets ``history`` and ``plot`` read
+from the local history store (``activecampaign_segments.store``).
+
+With ``--db``, ``history`` and ``plot`` first sync the segment into the store (usually
+one request), then read every record from the file; what they print is byte for byte
+what they print without ``--db`` (plus whatever the server no longer serves).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from activecampaign_segments import CountRecord, SegmentsClient
+from activecampaign_segments.cli.config import GlobalOptions, make_client
+from activecampaign_segments.cli.errors import CliError, ExitCode
+from activecampaign_segments.store import DEFAULT_TIMEOUT, HistoryStore
+
+__all__ = ["DB_VARIABLE", "DbOption", "history_records", "sync_command"]
+
+DB_VARIABLE = "ACTIVECAMPAIGN_SEGMENTS_DB"
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        metavar="PATH",
+        envvar=DB_VARIABLE,
+        show_envvar=True,
+        help="Sync the segment into this history store file (SQLite), then read it from "
+        "there: later runs fetch only new counts. Same output as without it.",
+    ),
+]
+
+
+@contextlib.contextmanager
+def history_records(
+    client: SegmentsClient,
+    segment_id: str,
+    *,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    db: Path | None,
+) -> Iterator[Iterator[CountRecord]]:
+    """The segment's records newest first: fetched, or (with ``db``) synced then read.
+
+    The sync happens on entry, before anything is written out, so a failing sync
+    leaves the output untouched; the store file stays open for the ``with`` block.
+    """
+    if db is None:
+        yield client.count_history(segment_id, since=since, until=until)
+        return
+    with HistoryStore(db) as store:
+        store.sync(client, [segment_id])
+        yield store.records(segment_id, since=since, until=until)
+
+
+def sync_command(
+    ctx: typer.Context,
+    segment_ids: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="SEGMENT_ID...",
+            help="Segment ids; `-` reads more ids from stdin (whitespace separated).",
+        ),
+    ],
+    db: Annotated[
+        Path,
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            envvar=DB_VARIABLE,
+            show_envvar=True,
+            help="The history store file (SQLite; created if missing).",
+        ),
+    ],
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            metavar="SECONDS",
+            help="How long to wait while another process writes to the store.",
+        ),
+    ] = DEFAULT_TIMEOUT,
+) -> None:
+    """Copy segments' count history into a local store; later runs fetch only new counts.
+
+    Resumable and safe to run twice at once. Records the server drops stay in the store.
+    """
+    # Imported here: `commands` registers this function, so it imports this module first.
+    from activecampaign_segments.cli.commands import _read_ids, guarded
+
+    options = ctx.find_object(GlobalOptions) or GlobalOptions()
+    with guarded(options):
+        ids = _read_ids(segment_ids, sys.stdin)
+        if not ids:
+            raise CliError(ExitCode.USAGE, "no segment ids given (on the command line or stdin)")
+        with make_client(options) as client, HistoryStore(db, timeout=lock_timeout) as store:
+            for segment_id in ids:
+                (result,) = store.sync(client, [segment_id])
+                typer.echo(
+                    f"segment {segment_id}: {result.stored:,} records stored, {result.added:,} new"
+                )

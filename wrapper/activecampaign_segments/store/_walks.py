@@ -1,0 +1,129 @@
+"""What a sync fetches and what it saves, as plain code with no I/O.
+
+A sync of one segment is a list of *walks*, each a newest-first walk of the history
+between two epoch seconds, fetched with ``client.count_history(since=floor,
+until=cursor)``:
+
+1. the *top walk*, from the newest record on the server down to the newest second
+   already stored (``floor``; that second is fetched again, because records sharing it
+   may be new), or down to the first record when nothing is stored;
+2. every walk an earlier sync left unfinished (killed, or failed), resumed from its
+   saved cursor down to its own floor.
+
+Why unfinished walks must be remembered: a first sync killed half-way has stored the
+newest records but not the older ones, so "newer than what is stored" alone would never
+fetch them; and a top walk killed half-way leaves a gap between its last batch and the
+records stored before it.
+
+Records are saved in batches; each batch goes in one transaction with its walk's
+*resume cursor*: after a batch whose oldest record lies in second ``s``, every record
+of the walk newer than ``s`` has been seen (the walk is newest first and complete), so
+the walk resumes at ``until = s + 1``, which fetches second ``s`` again whole (records
+are keyed by ``run_id``: the ones seen twice are replaced, not repeated).
+"""
+
+from __future__ import annotations
+
+from attrs import define, frozen
+
+from .._records import CountRecord
+from ._rows import Row, second_of, to_row, to_us
+
+__all__ = ["BATCH_SIZE", "Batch", "Batcher", "Walk", "plan"]
+
+BATCH_SIZE = 50
+"""Records per transaction: one page's worth, so a kill loses at most a page of work."""
+
+
+@define
+class Walk:
+    """One walk of a segment's history, newest first.
+
+    Attributes:
+        segment_id: the segment.
+        cursor: fetch records older than this epoch second (``None``: from the newest).
+        floor: down to this epoch second, inclusive (``None``: down to the first record).
+        walk_id: the walk's row in the ``walks`` table, once it has been saved.
+    """
+
+    segment_id: str
+    cursor: int | None
+    floor: int | None
+    walk_id: int | None = None
+
+    @property
+    def top(self) -> bool:
+        """True for the walk from the newest record: finishing it means caught up."""
+        return self.cursor is None
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing lies between cursor and floor (nothing to fetch)."""
+        return self.cursor is not None and self.floor is not None and self.cursor <= self.floor
+
+
+def plan(
+    segment_id: str, newest_us: int | None, unfinished: list[tuple[int, int, int | None]]
+) -> list[Walk]:
+    """The walks of one sync: the top walk, then the unfinished ones, newest first.
+
+    Args:
+        segment_id: the segment.
+        newest_us: the newest stored record's timestamp (microseconds), if any.
+        unfinished: ``(walk_id, cursor, floor)`` of the walks an earlier sync left.
+    """
+    floor = None if newest_us is None else second_of(newest_us)
+    walks = [Walk(segment_id, None, floor)]
+    for walk_id, cursor, walk_floor in sorted(unfinished, key=lambda w: w[1], reverse=True):
+        walks.append(Walk(segment_id, cursor, walk_floor, walk_id))
+    return walks
+
+
+@frozen
+class Batch:
+    """Records to save in one transaction, with the walk's state after them.
+
+    Attributes:
+        walk: the walk they came from.
+        rows: the ``records`` rows.
+        resume_before: the cursor to resume the walk from (``None`` once finished).
+        finished: the walk is complete: its row goes, and a top walk marks the segment
+            caught up.
+    """
+
+    walk: Walk
+    rows: list[Row]
+    resume_before: int | None
+    finished: bool
+
+
+class Batcher:
+    """Cuts one walk's records (newest first) into batches of ``size``.
+
+    It also numbers records sharing one microsecond in the order the walk yields them
+    (``tiebreak``), which is the server's order: the first record of a new microsecond
+    is 0. A resumed walk starts at a whole second, so it numbers them the same way.
+    """
+
+    def __init__(self, walk: Walk, size: int = BATCH_SIZE) -> None:
+        self._walk = walk
+        self._size = size
+        self._rows: list[Row] = []
+        self._last_us: int | None = None
+        self._tiebreak = 0
+
+    def add(self, record: CountRecord) -> Batch | None:
+        """Take the walk's next record; return a full batch to save, if one is."""
+        us = to_us(record.recorded_at)
+        self._tiebreak = self._tiebreak + 1 if us == self._last_us else 0
+        self._last_us = us
+        self._rows.append(to_row(record, self._tiebreak))
+        if len(self._rows) < self._size:
+            return None
+        rows, self._rows = self._rows, []
+        return Batch(self._walk, rows, second_of(us) + 1, finished=False)
+
+    def finish(self) -> Batch:
+        """The walk is over: the last batch (possibly empty), marked finished."""
+        rows, self._rows = self._rows, []
+        return Batch(self._walk, rows, None, finished=True)
