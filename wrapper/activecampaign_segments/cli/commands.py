@@ -27,6 +27,7 @@ from activecampaign_segments.cli.config import (
     GlobalOptions,
     make_client,
 )
+from activecampaign_segments.cli.contract import contract
 from activecampaign_segments.cli.errors import CliError, ExitCode, describe, one_line, redact
 from activecampaign_segments.cli.formats import OutputFormat, choose_format
 from activecampaign_segments.cli.output import Interrupted, write_records
@@ -402,6 +403,9 @@ def simulate(
             argv += ["--seed", str(seed)]
         status = server.main(argv)
         raise typer.Exit(status or 0)
+
+
+app.command()(contract)
 
 
 def main() -> None:
