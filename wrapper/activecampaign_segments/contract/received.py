@@ -65,8 +65,8 @@ def _decode(raw: str) -> str | None:
 
 
 def _path_params(raw_path: str, template: str) -> dict[str, str] | None:
-    expected = template.split("/")
-    segments = raw_path.split("/")
+    expected = template.split("/")[1:]
+    segments = raw_path.split("/")[1:]
     if len(segments) < len(expected):
         return None
     # A base URL may carry a prefix before /api/3: compare the tail.
