@@ -17,7 +17,7 @@ EXTRA_HEADER = "x-count-source"
 
 
 class AddsUndocumentedFields:
-    """ASGI middleware: `attributes.contact_delta` on each record, `X-Count-Source` on each answer."""
+    """ASGI middleware: `attributes.contact_delta` on each record, `X-Count-Source` everywhere."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

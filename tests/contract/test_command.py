@@ -17,15 +17,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from activecampaign_segments.cli import app
+from activecampaign_segments.contract import runner
+from activecampaign_segments.contract.runner import ContractSettings
+from activecampaign_segments.contract.verdicts import Observations
 from activecampaign_simulator.app import create_app
 from activecampaign_simulator.config import SimulatorConfig
 from activecampaign_simulator.server import serve_in_thread
 from typer.testing import CliRunner
 
-from activecampaign_segments.cli import app
-from activecampaign_segments.contract import runner
-from activecampaign_segments.contract.runner import ContractSettings
-from activecampaign_segments.contract.verdicts import Observations
 from tests.conftest import ROOT
 from tests.contract.drifting import EXTRA_ATTRIBUTE, add_undocumented_fields
 

@@ -9,6 +9,7 @@ from activecampaign_segments.contract.drift import undescribed
 from activecampaign_segments.contract.hooks import DOCUMENT
 from activecampaign_segments.contract.semantics import BATCH, HISTORY
 from activecampaign_segments.contract.verdicts import DriftItem, write_drift
+
 from tests.contract import harness, suite
 from tests.contract.drifting import EXTRA_ATTRIBUTE, EXTRA_HEADER, add_undocumented_fields
 

@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from activecampaign_segments.contract.semantics import BATCH, CURSOR, HISTORY, judge
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-from activecampaign_segments.contract.semantics import BATCH, CURSOR, HISTORY, judge
 
 BASE = "http://127.0.0.1:8765"
 MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second an ISO timestamp can name

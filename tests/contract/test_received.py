@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from activecampaign_segments.contract.received import received
 from activecampaign_segments.contract.semantics import BATCH, CURSOR, HISTORY
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
-
 from activecampaign_segments.contract import semantics
 from activecampaign_segments.contract.semantics import CURSOR, HISTORY
+
 from tests.contract import harness, suite
 
 # The id: sent as %F1%92%92%A5L%F1%A3%B6%99%C3%89, read by the server as this string.
