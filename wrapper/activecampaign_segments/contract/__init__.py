@@ -12,6 +12,7 @@ itself included, or the bundled simulator. Modules, each with one job:
 - `runner`: settings, pre-flight probe, the Schemathesis process, the summary and exit status;
 - `resources`, `settings`: the shipped files and the environment variables.
 
-Nothing here imports the client's internals: the runner uses ``SegmentsClient``'s public API and
-``_config.normalise_base_url``.
+Nothing here reaches into the client's internals: the runner takes the client's URL rules from
+``_config.normalise_base_url`` and probes the server with plain httpx (an answer that breaks the
+document must reach the suite as a failure, not stop it before it starts).
 """

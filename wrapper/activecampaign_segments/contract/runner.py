@@ -4,7 +4,7 @@ Without a URL it serves the bundled simulator on a free loopback port for the le
 with one (and a token) it tests that server, e.g. a real ActiveCampaign account.
 
 Steps: check every setting before any request (one line and exit status 2 for each bad one);
-ask the server, with the public ``SegmentsClient``, for a few real segment ids and record epochs,
+ask the server, with a few plain requests, for a few real segment ids and record epochs,
 which also proves it answers and accepts the token; run ``schemathesis run`` on the shipped
 document with the shipped checks (`hooks`) in a child process, its output streamed with the token
 masked; then read back the run's findings and drift, print them, write ``drift.json`` beside the
@@ -21,23 +21,19 @@ import dataclasses
 import importlib.util
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
-from urllib.parse import urlsplit
+from typing import Any, TextIO
+from urllib.parse import quote, urlsplit
 
-from activecampaign_segments import (
-    APIConnectionError,
-    APIStatusError,
-    AuthenticationError,
-    PermissionDeniedError,
-    ResponseValidationError,
-    SegmentsClient,
-)
+import httpx
+
 from activecampaign_segments._config import normalise_base_url
 from activecampaign_segments.contract import resources
 from activecampaign_segments.contract.known_data import KnownData
@@ -66,6 +62,9 @@ PROBE_TIMEOUT = 5.0
 DISCOVERY_CANDIDATES = [str(n) for n in range(1, 101)]
 DISCOVERY_PAGES = 5
 """Segments whose first page is fetched for real cursors (one request each)."""
+API = "/api/3/segmentsV2"
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
+"""What an HTTP header value can carry (the client's own rule)."""
 EXTRA_HINT = "pip install 'activecampaign-segments[contract]'"
 _NEEDED = ("schemathesis", "hypothesis")
 _NEEDED_FOR_SIMULATOR = ("starlette", "uvicorn")
@@ -171,13 +170,81 @@ def check_report_folder(junit: Path) -> Path:
     return folder
 
 
-def discover(client: SegmentsClient, candidates: list[str], where: str) -> KnownData:
+def _retry_after(response: httpx.Response) -> float:
+    """Seconds to wait after a 429: its Retry-After in seconds (an HTTP date counts as 1), <= 10."""
+    try:
+        seconds = float(response.headers.get("Retry-After", "1"))
+    except ValueError:
+        seconds = 1.0
+    return min(max(seconds, 0.0), 10.0) if seconds == seconds else 1.0
+
+
+class Prober:
+    """The few plain requests made before the run, spaced to respect the rate.
+
+    Plain httpx, not ``SegmentsClient``: the client rightly refuses answers that break the
+    document, but such an answer is what the run is for (a failure, exit 1), not a reason not to
+    start it (exit 2). Only the ids and timestamps of the records are read here.
+    """
+
+    def __init__(self, base_url: str, token: str, rate: float) -> None:
+        self.base_url = base_url
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.client = httpx.Client(
+            base_url=base_url, headers={"Api-Token": token}, timeout=PROBE_TIMEOUT
+        )
+        self.last = 0.0
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+        """GET ``path``, waiting out up to two 429s.
+
+        Raises:
+            SetupError: the server cannot be reached or does not answer in time.
+        """
+        response: httpx.Response | None = None
+        for _attempt in range(3):
+            wait = self.last + self.interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self.last = time.monotonic()
+            try:
+                response = self.client.get(path, params=params)
+            except httpx.TimeoutException:
+                raise SetupError(
+                    f"{self.base_url} did not answer within {PROBE_TIMEOUT:g} s; check the URL "
+                    "and your network"
+                ) from None
+            except httpx.HTTPError as exc:
+                reason = str(exc) or type(exc).__name__
+                raise SetupError(
+                    f"cannot reach {self.base_url} ({reason}); check the URL and your network"
+                ) from None
+            if response.status_code != 429:
+                return response
+            time.sleep(_retry_after(response))
+        assert response is not None
+        return response
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()
+
+
+def _records(response: httpx.Response) -> list[dict[str, Any]]:
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    data = body.get("data") if isinstance(body, dict) else None
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+
+def discover(prober: Prober, candidates: list[str]) -> KnownData:
     """Real segment ids (those with history among ``candidates``) and their first pages' epochs.
 
     Args:
-        client: a client for the server under test.
+        prober: plain requests to the server under test.
         candidates: the ids to ask about.
-        where: the server's URL, for messages.
 
     Returns:
         The ids with history and the epochs of their first page's records.
@@ -185,30 +252,30 @@ def discover(client: SegmentsClient, candidates: list[str], where: str) -> Known
     Raises:
         SetupError: the server cannot be reached, refuses the token, or is not the API.
     """
-    try:
-        latest = client.latest_counts(candidates)
-        pages = {
-            segment_id: [record.epoch for record in client.count_history_page(segment_id).records]
-            for segment_id in [sid for sid in candidates if sid in latest][:DISCOVERY_PAGES]
-        }
-    except (AuthenticationError, PermissionDeniedError) as exc:
-        raise SetupError(
-            f"{where} refused the API token (HTTP {exc.status_code}); check "
-            "ACTIVECAMPAIGN_API_KEY (Settings > Developer in ActiveCampaign)"
-        ) from None
-    except APIConnectionError as exc:
-        raise SetupError(f"cannot reach {where} ({exc}); check the URL and your network") from None
-    except APIStatusError as exc:
-        raise SetupError(
-            f"{where} answered HTTP {exc.status_code} to the count-history API; is it the "
-            "account's API URL (https://ACCOUNT.api-us1.com)?"
-        ) from None
-    except ResponseValidationError:
-        raise SetupError(
-            f"{where} answered something that is not the count-history API; is it the account's "
-            "API URL (https://ACCOUNT.api-us1.com)?"
-        ) from None
-    return KnownData({sid: epochs for sid, epochs in pages.items()})
+    with_history: list[str] = []
+    for start in range(0, len(candidates), 100):
+        chunk = candidates[start : start + 100]
+        response = prober.get(f"{API}/count-history", {"segmentIds": ",".join(chunk)})
+        if response.status_code in (401, 403):
+            raise SetupError(
+                f"{prober.base_url} refused the API token (HTTP {response.status_code}); check "
+                "ACTIVECAMPAIGN_API_KEY (Settings > Developer in ActiveCampaign)"
+            )
+        if response.status_code != 200:
+            raise SetupError(
+                f"{prober.base_url}{API}/count-history answered HTTP {response.status_code}; "
+                "is the URL the account's API URL (https://ACCOUNT.api-us1.com)?"
+            )
+        for record in _records(response):
+            attributes = record.get("attributes")
+            if isinstance(attributes, dict) and attributes.get("segment_id") is not None:
+                with_history.append(str(attributes["segment_id"]))
+    pages: dict[str, list[dict[str, Any]]] = {}
+    for segment_id in list(dict.fromkeys(with_history))[:DISCOVERY_PAGES]:
+        response = prober.get(f"{API}/{quote(segment_id, safe='')}/count-history")
+        if response.status_code == 200:
+            pages[segment_id] = _records(response)
+    return KnownData.from_record_lists(pages)
 
 
 @contextlib.contextmanager
@@ -342,18 +409,13 @@ def run(settings: ContractSettings, out: TextIO | None = None) -> int:
     require_extra(simulator=not remote)
     with contextlib.ExitStack() as stack:
         if base_url is not None:
-            try:
-                client = SegmentsClient(
-                    base_url,
-                    api_token=token,
-                    timeout=PROBE_TIMEOUT,
-                    max_retries=2,
-                    requests_per_second=rate or None,
+            if not _TOKEN_CHARS.fullmatch(token):
+                raise SetupError(
+                    "the API token holds spaces or characters an HTTP header cannot carry"
                 )
-            except ValueError as exc:
-                raise SetupError(f"invalid settings: {exc}") from None
-            with client:
-                data = discover(client, settings.segment_ids or DISCOVERY_CANDIDATES, base_url)
+            prober = Prober(base_url, token, rate)
+            stack.callback(prober.close)
+            data = discover(prober, settings.segment_ids or DISCOVERY_CANDIDATES)
             target = base_url
         else:
             base_url, token, data = stack.enter_context(bundled_simulator())
