@@ -110,7 +110,7 @@ def require_extra(*, simulator: bool) -> None:
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         raise SetupError(
-            f"the contract suite needs {', '.join(missing)}, which is not installed: "
+            f"the contract suite needs the contract extra ({', '.join(missing)} missing): "
             f"run `{EXTRA_HINT}`"
         )
 
