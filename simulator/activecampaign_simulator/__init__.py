@@ -17,6 +17,7 @@ or in-process with ``starlette.testclient.TestClient(create_app(config))``
 
 Modules: ``config`` (the settings), ``dataset`` (the seeded data and the boundary
 segments' ids), ``store`` (SQLite and the queries), ``ratelimit`` (the per-account
-bucket), ``faults`` (injected errors), ``app`` (routes and JSON errors), ``server``
+bucket), ``faults`` (injected errors), ``lenient`` (the lenient profile's readings),
+``app`` (routes and JSON errors), ``server``
 (uvicorn, ``main``).
 """

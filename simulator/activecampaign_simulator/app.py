@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from activecampaign_simulator.config import SimulatorConfig
 from activecampaign_simulator.dataset import PAGE_SIZE, Row
 from activecampaign_simulator.faults import FaultInjector
+from activecampaign_simulator.lenient import derived_rows, page_of, php_int, segment_ids_from_query
 from activecampaign_simulator.ratelimit import Clock, TokenBucket, retry_after_header
 from activecampaign_simulator.routing import RawPathRoute
 from activecampaign_simulator.store import Store, to_attributes
@@ -119,6 +120,30 @@ class Simulator:
             epoch += 1
         return {"id": str(epoch), "type": "SegmentCountHistory", "attributes": attributes}
 
+    @property
+    def lenient(self) -> bool:
+        """Whether the ``lenient`` profile reads what the document leaves open."""
+        return self.config.profile == "lenient"
+
+    def page(
+        self, segment_id: str, before: int | None, *, limit: int, inclusive: bool
+    ) -> list[Row]:
+        """A page of the segment: the data set's, or (lenient) the id's derived history."""
+        if self.lenient and self.store.status(segment_id) == "missing":
+            rows = derived_rows(self.config.seed, segment_id)
+            return page_of(rows, before, limit, inclusive)
+        return self.store.page(segment_id, before, limit=limit, inclusive=inclusive)
+
+    def latest(self, segment_ids: list[str], *, per_segment: int) -> list[Row]:
+        """The newest record(s) of each id that has any (lenient: derived ones too)."""
+        if not self.lenient:
+            return self.store.latest(segment_ids, per_segment=per_segment)
+        rows: list[Row] = []
+        for segment_id in segment_ids:
+            if self.store.status(segment_id) != "forbidden":
+                rows += self.page(segment_id, None, limit=per_segment, inclusive=False)
+        return rows
+
     def data_response(self, rows: list[Row]) -> Response:
         """A 200 with ``{"data": [...]}``, or a malformed body when that fault hits."""
         malformed = self.faults.malformed_body()
@@ -152,7 +177,9 @@ def _segment_page(simulator: Simulator, request: Request) -> Response:
     segment_id: str = request.path_params["segmentId"]
     before: int | None = None
     raw = request.path_params.get("timestamp")
-    if raw is not None:
+    if raw is not None and simulator.lenient:
+        before = php_int(raw)
+    elif raw is not None:
         if not _DIGITS.fullmatch(raw) or int(raw) > _INT64_MAX:
             return error_response(
                 400,
@@ -161,12 +188,12 @@ def _segment_page(simulator: Simulator, request: Request) -> Response:
             )
         before = int(raw)
     status = simulator.store.status(segment_id)
-    if status == "missing":
+    if status == "missing" and not simulator.lenient:
         return error_response(404, f"No segment with id {_shown(segment_id)}.")
     if status == "forbidden":
         return error_response(403, f"This token may not read segment {_shown(segment_id)}.")
     quirks = simulator.config.quirks
-    rows = simulator.store.page(
+    rows = simulator.page(
         segment_id,
         before,
         limit=PAGE_SIZE + 1 if "page_51" in quirks else PAGE_SIZE,
@@ -178,7 +205,10 @@ def _segment_page(simulator: Simulator, request: Request) -> Response:
 
 
 def _recent(simulator: Simulator, request: Request) -> Response:
-    values = request.query_params.getlist("segmentIds")
+    if simulator.lenient:
+        values = segment_ids_from_query(request.scope.get("query_string", b""))
+    else:
+        values = request.query_params.getlist("segmentIds")
     if not values:
         return error_response(400, "The segmentIds query parameter is required.")
     # A repeated parameter counts as one comma-separated list.
@@ -191,7 +221,7 @@ def _recent(simulator: Simulator, request: Request) -> Response:
         )
     unique = list(dict.fromkeys(ids))
     per_segment = 2 if "batch_duplicates" in simulator.config.quirks else 1
-    return simulator.data_response(simulator.store.latest(unique, per_segment=per_segment))
+    return simulator.data_response(simulator.latest(unique, per_segment=per_segment))
 
 
 def _get_only(path: str, handler: Handler) -> RawPathRoute:

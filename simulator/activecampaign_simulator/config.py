@@ -26,6 +26,16 @@ KNOWN_QUIRKS = frozenset(
     }
 )
 
+#: How the simulator reads what the document leaves open. ``strict`` (the default)
+#: refuses: unknown segments 404, only the data set's ids have history, a cursor that
+#: is not a whole number in 0..2**63-1 is a 400. ``lenient`` conforms to the same
+#: document but takes the other side wherever it is silent: an unknown numeric id
+#: answers 200 with ``data: []``, every other id string has a deterministic history,
+#: cursors are read like PHP's ``(int)`` cast (leading digits, clamped),
+#: and ``+`` in the query is a literal plus. Both ignore unknown query parameters. The
+#: contract suite runs against both, so it cannot be tuned to one of them.
+PROFILES = ("strict", "lenient")
+
 #: Upper bound on ordinary segments: their ids "1".."N" must stay clear of the
 #: boundary segments' fixed ids (see dataset.py).
 MAX_SEGMENTS = 100_000
@@ -93,6 +103,7 @@ class SimulatorConfig:
     200s whose body is malformed; ``fault_seed`` seeds the fault dice (defaults to
     ``seed``). ``db_path`` stores the data in that SQLite file instead of memory.
     ``quirks`` are deliberate defects for the contract suite (:data:`KNOWN_QUIRKS`).
+    ``profile`` picks how the document's silences are read (:data:`PROFILES`).
     """
 
     seed: int = attrs.field(default=0, validator=attrs.validators.instance_of(int))
@@ -108,6 +119,12 @@ class SimulatorConfig:
     db_path: str | None = None
     quirks: frozenset[str] = attrs.field(default=frozenset(), converter=_quirks)
     extra_segments: Mapping[str, int] = attrs.field(factory=dict, converter=_extra_segments)
+    profile: str = attrs.field(default="strict")
+
+    @profile.validator
+    def _check_profile(self, _attribute: attrs.Attribute[Any], value: str) -> None:
+        if value not in PROFILES:
+            raise ValueError(f"unknown profile {value!r}; known profiles: {', '.join(PROFILES)}")
 
     @token.validator
     def _check_token(self, _attribute: attrs.Attribute[Any], value: str) -> None:

@@ -24,7 +24,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from activecampaign_simulator.app import create_app
-from activecampaign_simulator.config import KNOWN_QUIRKS, SimulatorConfig
+from activecampaign_simulator.config import KNOWN_QUIRKS, PROFILES, SimulatorConfig
 from activecampaign_simulator.store import Store
 
 DEFAULT_HOST = "127.0.0.1"
@@ -146,6 +146,14 @@ def build_parser(prog: str = "python -m activecampaign_simulator") -> argparse.A
         metavar="ID=COUNT",
         help="add a segment with COUNT records (repeatable), e.g. big=200000",
     )
+    add(
+        "--profile",
+        default=defaults.profile,
+        choices=PROFILES,
+        help="how to read what the API document leaves open: strict refuses (unknown ids "
+        "404, bad cursors 400), lenient accepts (every id has history, cursors read like "
+        "PHP's (int)) (%(default)s)",
+    )
     # Deliberate defects for the contract suite's own tests: not for users.
     add(
         "--quirk",
@@ -184,6 +192,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         db_path=args.db,
         quirks=frozenset(args.quirk),
         extra_segments=_extra_segments(args.extra_segment),
+        profile=args.profile,
     )
 
 

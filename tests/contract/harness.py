@@ -3,7 +3,8 @@
 The mutation tests need "which check failed", not just "it failed", and must not let a broken
 app's failures leak into the pytest session, so they drive the operation's Hypothesis strategy
 (the one `@schema.parametrize()` uses, with the same hooks, auth and checks) directly and collect
-every check result through Schemathesis's `after_validate` hook.
+every check result through Schemathesis's `after_validate` hook, plus the findings and drift the
+shipped hooks recorded.
 """
 
 from __future__ import annotations
@@ -14,19 +15,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis
+from activecampaign_segments.contract import semantics
+from activecampaign_segments.contract.hooks import OBSERVATIONS
+from activecampaign_segments.contract.verdicts import DriftItem, Finding
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.core.failures import FailureGroup
 
-from tests.contract import semantics, suite
+from tests.contract import suite
 
 
 @dataclass
 class Outcome:
-    """What a run saw: failing checks (name -> first message), statuses, answers with records."""
+    """What a run saw: failing checks (name -> first message), findings, drift, statuses."""
 
     failures: dict[str, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    drift: list[DriftItem] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     answers_with_records: int = 0
+
+    @property
+    def finding_checks(self) -> set[str]:
+        """The names of the checks that recorded findings."""
+        return {finding.check for finding in self.findings}
 
 
 def run_operation(
@@ -40,11 +51,12 @@ def run_operation(
     """Run `max_examples` deterministic cases of `GET path` against `app`, collecting results."""
     schema = suite.load_schema(app, token)
     outcome = Outcome()
+    OBSERVATIONS.clear()
 
     @schema.hook
     def after_validate(
         context: schemathesis.HookContext,
-        case: schemathesis.Case[Any],
+        case: schemathesis.Case,
         response: schemathesis.Response,
         results: list[Any],
     ) -> None:
@@ -67,10 +79,12 @@ def run_operation(
         phases=[Phase.generate],  # no shrinking: every failure is collected, none is re-raised
         suppress_health_check=list(HealthCheck),
     )
-    def run(case: schemathesis.Case[Any]) -> None:
+    def run(case: schemathesis.Case) -> None:
         # Failures are recorded by the hook above; none is re-raised, so all are collected.
         with contextlib.suppress(AssertionError, FailureGroup):
             case.call_and_validate()
 
     run()
+    outcome.findings = OBSERVATIONS.findings
+    outcome.drift = OBSERVATIONS.drift
     return outcome

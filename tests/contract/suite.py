@@ -1,23 +1,23 @@
-"""How the in-process suite is assembled: the schema, its settings and the app under test.
+"""How the in-process suite is assembled: the shipped schema, its settings and the app under test.
 
-Shared by `test_contract.py` (the suite against the bundled simulator) and `test_mutations.py`
-(the same suite against deliberately broken simulators), so both run exactly the same checks.
+Shared by `test_contract.py` (the suite against both simulator profiles) and the mutation,
+regression and drift tests, so all run exactly the checks `ac-segments contract` runs: the
+document, `schemathesis.toml` and the hooks all come from the installed package
+(`activecampaign_segments.contract`), which these tests exercise rather than hold.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+import activecampaign_segments.contract.hooks  # noqa: F401 - registers the checks and hooks
 import schemathesis
+from activecampaign_segments.contract import known_data, resources
+from activecampaign_simulator.app import create_app
+from activecampaign_simulator.config import SimulatorConfig
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-import tests.contract.checks  # noqa: F401 - registers the semantic checks and the data hook
-from tests.contract import known_data
-
-ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "openapi" / "segments.json"
-CONFIG = ROOT / "schemathesis.toml"
+PROFILES = ("strict", "lenient")
 
 MAX_EXAMPLES = 25
 """Per operation and phase in-process: enough to cover every boundary, and the whole suite stays
@@ -25,14 +25,14 @@ well inside a few seconds on two cores."""
 
 
 def load_schema(app: Any, token: str, *, max_examples: int = MAX_EXAMPLES) -> OpenApiSchema:
-    """The effective spec bound to an in-process ASGI `app`, sending `token` as `Api-Token`.
+    """The shipped document bound to an in-process ASGI `app`, sending `token` as `Api-Token`.
 
-    Settings come from the repository's `schemathesis.toml` (shared with the CLI); the only
+    Settings come from the package's `schemathesis.toml` (shared with the CLI); the only
     in-process differences are fewer examples and unexpected-method probes (PUT, DELETE, ...),
     which are safe against a local simulator but not against a real account.
     """
-    config = schemathesis.Config.from_path(CONFIG)
-    schema = schemathesis.openapi.from_path(SPEC, config=config)
+    config = schemathesis.Config.from_path(resources.config_path())
+    schema = schemathesis.openapi.from_path(resources.document_path(), config=config)
     # The schema's own project settings (a copy of the file's): changed here, for this schema only.
     schema.config.generation.max_examples = max_examples
     schema.config.phases.coverage.unexpected_methods = {"put", "post", "delete", "patch"}
@@ -42,12 +42,10 @@ def load_schema(app: Any, token: str, *, max_examples: int = MAX_EXAMPLES) -> Op
     class FixedToken:
         """Send the simulator's token as `Api-Token`, as the CLI's auth provider does."""
 
-        def get(self, case: schemathesis.Case[Any], ctx: schemathesis.AuthContext) -> str:
+        def get(self, case: schemathesis.Case, ctx: schemathesis.AuthContext) -> str:
             return token
 
-        def set(
-            self, case: schemathesis.Case[Any], data: str, ctx: schemathesis.AuthContext
-        ) -> None:
+        def set(self, case: schemathesis.Case, data: str, ctx: schemathesis.AuthContext) -> None:
             case.headers["Api-Token"] = data
 
     return schema
@@ -61,3 +59,11 @@ def use_store_data(app: Any) -> known_data.KnownData:
     )
     known_data.use(data)
     return data
+
+
+def simulator_app(profile: str = "strict", *quirks: str) -> tuple[Any, str]:
+    """A simulator app (no rate limit) of `profile` with `quirks`, and its token."""
+    config = SimulatorConfig(rps=0, profile=profile, quirks=frozenset(quirks))
+    app = create_app(config)
+    use_store_data(app)
+    return app, config.token

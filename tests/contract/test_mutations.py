@@ -1,9 +1,10 @@
 """The suite must notice a broken server: one deliberate defect at a time, and which check says so.
 
 Each quirk of the simulator (`SimulatorConfig(quirks=...)`) flips exactly one behaviour. For each,
-the affected operation's schema-driven cases run against the broken app and exactly the named
-check must fail; against the unbroken app the same cases pass and do see records (otherwise the
-semantic checks would be judging nothing). A run with a wrong token must fail the pytest session.
+under BOTH profiles, the affected operation's schema-driven cases run against the broken app and
+exactly the named check must fail; against the unbroken app the same cases pass and do see
+records (otherwise the semantic checks would be judging nothing). A run with a wrong token must
+fail the pytest session.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from activecampaign_simulator.app import create_app
-from activecampaign_simulator.config import SimulatorConfig
+from activecampaign_segments.contract.semantics import BATCH, CURSOR, HISTORY
 
+from tests.conftest import ROOT
 from tests.contract import harness, suite
-from tests.contract.checks import BATCH, CURSOR, HISTORY
 
 NEGATIVE = schemathesis.GenerationMode.NEGATIVE
 POSITIVE = schemathesis.GenerationMode.POSITIVE
+
+MUTATION_EXAMPLES = 20
+"""Cases per quirk run: each quirk shows on every answer with records, and half the positive cases
+reach records, so 20 is plenty; it keeps 14 quirk runs (7 quirks x 2 profiles) within seconds."""
 
 # quirk -> (operation that shows it, the check that must catch it)
 QUIRKS = {
@@ -38,50 +42,45 @@ QUIRKS = {
 }
 
 
-def _app(*quirks: str) -> tuple[object, str]:
-    config = SimulatorConfig(rps=0, quirks=frozenset(quirks))
-    app = create_app(config)
-    suite.use_store_data(app)
-    return app, config.token
-
-
 def test_every_simulator_quirk_has_a_mutation_case() -> None:
     from activecampaign_simulator.config import KNOWN_QUIRKS
 
     assert set(QUIRKS) == set(KNOWN_QUIRKS)
 
 
+@pytest.mark.parametrize("profile", suite.PROFILES)
 @pytest.mark.parametrize("path", [HISTORY, CURSOR, BATCH])
 @pytest.mark.parametrize("mode", [POSITIVE, NEGATIVE], ids=["positive", "negative"])
-def test_unbroken_simulator_passes(path: str, mode: schemathesis.GenerationMode) -> None:
-    app, token = _app()
-    outcome = harness.run_operation(app, token, path, mode=mode)
+def test_unbroken_simulator_passes(
+    profile: str, path: str, mode: schemathesis.GenerationMode
+) -> None:
+    app, token = suite.simulator_app(profile)
+    outcome = harness.run_operation(app, token, path, mode=mode, max_examples=MUTATION_EXAMPLES)
     assert outcome.failures == {}
     assert sum(outcome.statuses.values()) > 0
     if mode is POSITIVE:
         # The data hook must steer cases to real segments, or the semantic checks see nothing.
         assert outcome.answers_with_records > 0, outcome.statuses
+        assert outcome.findings == []
     else:
-        # Invalid requests are refused with a client error, never accepted or crashed on.
+        # Invalid requests are refused with a client error or accepted, never crashed on.
         assert all(400 <= status < 500 or status == 200 for status in outcome.statuses)
 
 
+@pytest.mark.parametrize("profile", suite.PROFILES)
 @pytest.mark.parametrize("quirk", sorted(QUIRKS))
-def test_broken_simulator_fails_the_named_check(quirk: str) -> None:
+def test_broken_simulator_fails_the_named_check(profile: str, quirk: str) -> None:
     path, check = QUIRKS[quirk]
-    app, token = _app(quirk)
-    outcome = harness.run_operation(app, token, path)
+    app, token = suite.simulator_app(profile, quirk)
+    outcome = harness.run_operation(app, token, path, max_examples=MUTATION_EXAMPLES)
     assert outcome.answers_with_records > 0, outcome.statuses
     assert set(outcome.failures) == {check}, outcome.failures
 
 
 WRONG_TOKEN_RUN = """
-from activecampaign_simulator.app import create_app
-from activecampaign_simulator.config import SimulatorConfig
 from tests.contract import suite
 
-APP = create_app(SimulatorConfig(rps=0))
-suite.use_store_data(APP)
+APP, _ = suite.simulator_app("strict")
 schema = suite.load_schema(APP, "not-the-token", max_examples=5)
 
 
@@ -95,8 +94,7 @@ def test_a_run_with_a_wrong_token_fails(tmp_path: Path) -> None:
     # Schemathesis alone passes an all-401 run; the `data_was_returned` check must fail it.
     test_file = tmp_path / "test_wrong_token.py"
     test_file.write_text(textwrap.dedent(WRONG_TOKEN_RUN), encoding="utf-8")
-    root = str(suite.ROOT)
-    env = {**os.environ, "PYTHONPATH": root}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [
             sys.executable,
@@ -109,7 +107,7 @@ def test_a_run_with_a_wrong_token_fails(tmp_path: Path) -> None:
             "--rootdir",
             str(tmp_path),
         ],
-        cwd=root,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from tests.contract import semantics
+from activecampaign_segments.contract import semantics
 
 
 def record(ts: str, segment: str = "7", record_id: str | None = None) -> dict[str, Any]:
@@ -72,10 +71,10 @@ def test_segment_history_holds_only_that_segment() -> None:
 
 
 def test_batch_only_requested_ids_at_most_once() -> None:
-    assert semantics.batch_problems([record(NEWER, "1"), record(NEWER, "2")], ["1", "2", "9"]) == []
-    (extra,) = semantics.batch_problems([record(NEWER, "3")], ["1", "2"])
+    assert semantics.batch_problems([record(NEWER, "1"), record(NEWER, "2")], {"1", "2", "9"}) == []
+    (extra,) = semantics.batch_problems([record(NEWER, "3")], {"1", "2"})
     assert "'3'" in extra and "not requested" in extra
-    (twice,) = semantics.batch_problems([record(NEWER, "1"), record(OLDER, "1")], ["1"])
+    (twice,) = semantics.batch_problems([record(NEWER, "1"), record(OLDER, "1")], {"1"})
     assert "more than once" in twice
 
 

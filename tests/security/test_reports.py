@@ -50,14 +50,13 @@ def test_contract_junit_report_and_output_hold_no_token(tmp_path: Path) -> None:
     # reproduction commands (which carry the Api-Token header) that come with them.
     args = ("--segments", "5", "--history", "120", "--rps", "0", "--quirk", "wrong_type")
     with simulator_process(*args, "--token", TOKEN) as sim:
+        command = [sys.executable, "-m", "activecampaign_segments.cli", "contract", "--rate", "0"]
         proc = _run(
-            [sys.executable, str(ROOT / "tools" / "contract.py")],
+            [*command, "--junit", str(tmp_path / "contract-junit.xml")],
             ROOT,
             200,
-            BASE_URL=sim.base_url,
-            API_TOKEN=TOKEN,
-            RATE="0",
-            REPORT_DIR=str(tmp_path),
+            ACTIVECAMPAIGN_API_URL=sim.base_url,
+            ACTIVECAMPAIGN_API_KEY=TOKEN,
         )
     reports = list(tmp_path.glob("*.xml"))
     assert proc.returncode != 0, "the defect went unnoticed: " + proc.stdout[-1000:]

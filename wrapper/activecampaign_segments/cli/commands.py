@@ -26,6 +26,7 @@ from activecampaign_segments.cli.config import (
     GlobalOptions,
     make_client,
 )
+from activecampaign_segments.cli.contract import contract
 from activecampaign_segments.cli.errors import (
     CliError,
     ExitCode,
@@ -414,6 +415,7 @@ def simulate(
 
 
 app.command(name="sync")(sync_command)
+app.command()(contract)
 
 
 def main() -> None:

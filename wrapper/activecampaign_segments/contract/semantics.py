@@ -1,9 +1,10 @@
 """The API semantics the OpenAPI document cannot express, as plain functions over parsed bodies.
 
-Each rule takes the decoded JSON body of a 200 answer (plus what was asked) and returns a list of
-problems, each a sentence a person can act on; an empty list means the rule holds. No Schemathesis
-and no I/O here, so the rules are unit-tested directly and shared by the pytest suite, the
-Schemathesis CLI (through `tests.contract.checks`) and the mutation tests.
+Each rule takes the records of a 200 answer plus what the server received (the decoded request,
+see `received`) and returns a list of problems, each a sentence a person can act on; an empty
+list means the rule holds. No Schemathesis and no I/O here, so the rules are unit- and
+property-tested directly; `hooks` registers each as a Schemathesis check and `judge` runs them all
+on one exchange.
 
 A body that does not have the documented shape (no `data` list, records that are not objects, ...)
 yields no problems here: that is the response-schema check's job, and reporting it twice would
@@ -13,8 +14,16 @@ only bury the real message.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from activecampaign_segments.contract.received import Received, received
+
+HISTORY = "/api/3/segmentsV2/{segmentId}/count-history"
+CURSOR = "/api/3/segmentsV2/{segmentId}/count-history/{timestamp}"
+BATCH = "/api/3/segmentsV2/count-history"
 
 PAGE_SIZE = 50
 """ActiveCampaign answers at most 50 count-history records per request."""
@@ -119,7 +128,7 @@ def id_problems(records: list[dict[str, Any]]) -> list[str]:
 
 
 def segment_problems(records: list[dict[str, Any]], segment_id: str) -> list[str]:
-    """A segment's history holds only that segment's records."""
+    """A segment's history holds only that segment's records (``segment_id`` as received)."""
     for index, record in enumerate(records):
         found = attributes_of(record).get("segment_id")
         if found is not None and str(found) != segment_id:
@@ -130,9 +139,11 @@ def segment_problems(records: list[dict[str, Any]], segment_id: str) -> list[str
     return []
 
 
-def batch_problems(records: list[dict[str, Any]], requested: list[str]) -> list[str]:
-    """The batch form: at most one record per requested id, and only requested ids."""
-    wanted = set(requested)
+def batch_problems(records: list[dict[str, Any]], requested: set[str]) -> list[str]:
+    """The batch form: at most one record per requested id, and only requested ids.
+
+    ``requested`` holds every id the server may have read (every reading of every value).
+    """
     seen: set[str] = set()
     problems: list[str] = []
     for index, record in enumerate(records):
@@ -140,10 +151,10 @@ def batch_problems(records: list[dict[str, Any]], requested: list[str]) -> list[
         if found is None:
             continue
         segment = str(found)
-        if segment not in wanted:
+        if segment not in requested:
             problems.append(
                 f"record {index} is for segment {segment!r}, which was not requested "
-                f"(segmentIds={','.join(requested)})"
+                f"(segmentIds read as any of {sorted(requested)!r})"
             )
         elif segment in seen:
             problems.append(
@@ -152,6 +163,11 @@ def batch_problems(records: list[dict[str, Any]], requested: list[str]) -> list[
             )
         seen.add(segment)
     return problems
+
+
+def requested_ids(readings: frozenset[str]) -> set[str]:
+    """Every id a server may have read from the ``segmentIds`` values sent."""
+    return {segment for value in readings for segment in value.split(",") if segment}
 
 
 def parse_cursor(value: Any) -> int | None:
@@ -167,3 +183,100 @@ def parse_cursor(value: Any) -> int | None:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return None
+
+
+RuleFunction = Callable[[list[dict[str, Any]], Received], list[str]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One semantic rule: its check name, the operations it judges and the function."""
+
+    name: str
+    paths: tuple[str, ...]
+    function: RuleFunction
+    description: str
+
+
+def _cursor_rule(records: list[dict[str, Any]], request: Received) -> list[str]:
+    cursor = parse_cursor(request.path.get("timestamp"))
+    return [] if cursor is None else cursor_problems(records, cursor)
+
+
+def _segment_rule(records: list[dict[str, Any]], request: Received) -> list[str]:
+    segment_id = request.path.get("segmentId")
+    return [] if segment_id is None else segment_problems(records, segment_id)
+
+
+def _batch_rule(records: list[dict[str, Any]], request: Received) -> list[str]:
+    readings = request.query_readings("segmentIds")
+    return batch_problems(records, requested_ids(readings)) if readings else []
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "at_most_50_records",
+        (HISTORY, CURSOR),
+        lambda records, _request: page_size_problems(records),
+        "A segment's count-history answer holds at most 50 records.",
+    ),
+    Rule(
+        "newest_first",
+        (HISTORY, CURSOR),
+        lambda records, _request: ordering_problems(records),
+        "A segment's records come newest first (the batch form's order is not specified).",
+    ),
+    Rule(
+        "strictly_before_cursor",
+        (CURSOR,),
+        _cursor_rule,
+        "With a `timestamp` cursor, every record is strictly older than that epoch second.",
+    ),
+    Rule(
+        "id_is_epoch_of_timestamp",
+        (HISTORY, CURSOR, BATCH),
+        lambda records, _request: id_problems(records),
+        "Each record's `id` is the epoch seconds of its `attributes.timestamp`.",
+    ),
+    Rule(
+        "records_belong_to_segment",
+        (HISTORY, CURSOR),
+        _segment_rule,
+        "A segment's history holds only records of the segment id the server received.",
+    ),
+    Rule(
+        "batch_one_record_per_requested_id",
+        (BATCH,),
+        _batch_rule,
+        "The batch form returns at most one record per requested id, and only requested ids.",
+    ),
+)
+"""Every semantic rule, in the order they are reported."""
+
+
+def judge(template: str, url: str, status: int, body: Any) -> dict[str, list[str]]:
+    """Run every rule for operation ``template`` on one exchange: rule name -> its problems.
+
+    Only a 200 with a count-history body whose request can be attributed to the operation is
+    judged; anything else returns no problems (the schema and status checks judge it).
+
+    Args:
+        template: the operation's path template (one of HISTORY, CURSOR, BATCH).
+        url: the request URL exactly as sent.
+        status: the answer's HTTP status.
+        body: the answer's decoded JSON body.
+
+    Returns:
+        The problems of each rule that found any (an empty dict when every rule holds).
+    """
+    records = records_of(body) if status == 200 else None
+    request = received(url, template) if records is not None else None
+    if records is None or request is None:
+        return {}
+    found: dict[str, list[str]] = {}
+    for rule in RULES:
+        if template in rule.paths:
+            problems = rule.function(records, request)
+            if problems:
+                found[rule.name] = problems
+    return found

@@ -2,10 +2,10 @@
 
 Random segment ids only ever reach 404, and a random cursor almost never lands on a second that
 holds records, so the semantic checks would never see data. The generator therefore draws a share
-of its positive cases from real ids and real record epochs (see `tests.contract.checks`).
+of its positive cases from real ids and real record epochs (see `hooks.flatmap_case`).
 
 The data comes from the simulator's store in-process, or from a JSON file whose path is in
-`AC_CONTRACT_DATA` (written by `tools/contract.py` after asking the server under test):
+`AC_CONTRACT_DATA` (written by the runner after asking the server under test):
 `{"segments": {"<segment id>": [<epoch seconds of its newest records, newest first>, ...]}}`.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.contract.envvars import DATA_ENV
-from tests.contract.semantics import attributes_of, epoch_of, parse_timestamp
+from activecampaign_segments.contract.semantics import attributes_of, epoch_of, parse_timestamp
+from activecampaign_segments.contract.settings import DATA_ENV
 
 
 @dataclass
@@ -30,17 +30,21 @@ class KnownData:
 
     @property
     def ids(self) -> list[str]:
+        """Every known segment id, sorted."""
         return sorted(self.segments)
 
     @property
     def ids_with_records(self) -> list[str]:
+        """The known ids that have at least one record."""
         return sorted(sid for sid, epochs in self.segments.items() if epochs)
 
     def to_json(self) -> str:
+        """The data as JSON (for the Schemathesis process)."""
         return json.dumps({"segments": self.segments}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> KnownData:
+        """The data `to_json` wrote."""
         raw = json.loads(text)
         return cls({str(sid): [int(e) for e in epochs] for sid, epochs in raw["segments"].items()})
 
