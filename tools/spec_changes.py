@@ -379,9 +379,18 @@ def surface(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _covers(wide: str, narrow: str) -> bool:
-    """Whether every value of type ``narrow`` is also of type ``wide``."""
-    wide_set, narrow_set = set(wide.split("|")), set(narrow.split("|"))
-    return all(t in wide_set or (t == "integer" and "number" in wide_set) for t in narrow_set)
+    """Whether every value of type ``narrow`` is also of type ``wide``.
+
+    ``integer`` is a ``number``, and a type with a format is one without it
+    (``integer(int64)`` is an ``integer``).
+    """
+    wide_set = set(wide.split("|"))
+
+    def covered(token: str) -> bool:
+        base = token.partition("(")[0]
+        return token in wide_set or base in wide_set or (base == "integer" and "number" in wide_set)
+
+    return all(covered(token) for token in narrow.split("|"))
 
 
 def _direction(keyword: str, old: str | None, new: str | None) -> str:
@@ -552,13 +561,35 @@ def _response(
     return f"response {_dotted(parts)}", f"{kind}: {_text(old)} -> {_text(new)}", "unclassified"
 
 
+# Always down to the keys: by default DeepDiff reports two mappings that share few keys as
+# one changed value (a renamed field would hide inside its parent).
+_DEEPDIFF: dict[str, Any] = {"view": "tree", "verbose_level": 2, "threshold_to_diff_deeper": 0}
+
+
+def _differing(old: Any, new: Any) -> tuple[Any, Any]:
+    """``old`` and ``new`` with every mapping key whose values are equal left out.
+
+    Only to save DeepDiff the walk of the equal parts (most of a document): the paths of
+    what differs stay the same.
+    """
+    if not (isinstance(old, Mapping) and isinstance(new, Mapping)):
+        return old, new
+    keys = [*old, *(k for k in new if k not in old)]
+    keys = [k for k in keys if k not in old or k not in new or old[k] != new[k]]
+    pairs = {k: _differing(old[k], new[k]) for k in keys if k in old and k in new}
+    return (
+        {k: pairs[k][0] if k in pairs else old[k] for k in keys if k in old},
+        {k: pairs[k][1] if k in pairs else new[k] for k in keys if k in new},
+    )
+
+
 def _missing(value: Any) -> Any:
     # DeepDiff marks the absent side of an addition or removal with a NotPresent object.
     return None if type(value).__name__ == "NotPresent" else value
 
 
 def _surface_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Change]:
-    diff = DeepDiff(old, new, view="tree", verbose_level=2)
+    diff = DeepDiff(*_differing(old, new), **_DEEPDIFF)
     for kind, levels in diff.items():
         for level in levels:
             # A set member's path ends in None; the member itself is t1 or t2.
@@ -632,7 +663,7 @@ def _dotted(parts: Iterable[Any]) -> str:
 def _document_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Change]:
     used = _used_components(old) | _used_components(new)
     seen: set[tuple[str, str, str]] = set()
-    diff = DeepDiff(old, new, view="tree", verbose_level=2)
+    diff = DeepDiff(*_differing(old, new), **_DEEPDIFF)
     for kind, levels in diff.items():
         for level in levels:
             parts = [p for p in level.path(output_format="list") if p is not None]
