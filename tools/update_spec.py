@@ -294,7 +294,10 @@ def update(
     text = canonical_text(doc)
     old_text = (root / UPSTREAM).read_text(encoding="utf-8") if (root / UPSTREAM).exists() else ""
     old_upstream = json.loads(old_text) if old_text else {}
-    old_effective = json.loads((root / EFFECTIVE).read_text(encoding="utf-8"))
+    effective_path = root / EFFECTIVE
+    old_effective = (
+        json.loads(effective_path.read_text(encoding="utf-8")) if effective_path.exists() else {}
+    )
     header = [
         "# Spec changes",
         "",
@@ -401,17 +404,22 @@ def _run_steps(root: Path, text: str, build_failure: str | None, keep: bool) -> 
     return outcome
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with ``SPEC`` and ``KEEP`` from the environment (``make``) as defaults."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("spec", nargs="?", default=os.environ.get("SPEC", ""))
     parser.add_argument(
         "--keep",
         action="store_true",
-        default=os.environ.get("KEEP", "") not in ("", "0"),
+        default=os.environ.get("KEEP", "").strip() not in ("", "0"),
         help="keep a change that fails only the type check (KEEP=1)",
     )
     parser.add_argument("--root", type=Path, default=build_spec.ROOT, help="project folder")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
     if not args.spec:
         print(
             "update-spec: usage: make update-spec SPEC=PATH_OR_HTTPS_URL [KEEP=1]", file=sys.stderr

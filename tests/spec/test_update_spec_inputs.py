@@ -111,6 +111,19 @@ def test_no_spec_given(project: Path, capsys, monkeypatch) -> None:
     assert "usage: make update-spec SPEC=" in capsys.readouterr().err
 
 
+def test_spec_and_keep_come_from_make_through_the_environment(
+    project: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("SPEC", str(tmp_path / "from-env.json"))
+    assert update_spec.main(["--root", str(project)]) == 2
+    assert "from-env.json: no such file" in capsys.readouterr().err
+    for value, keep in [("1", True), ("yes", True), ("", False), ("0", False)]:
+        monkeypatch.setenv("KEEP", value)
+        assert update_spec.arguments([]).keep is keep
+    monkeypatch.setenv("KEEP", "")
+    assert update_spec.arguments(["x", "--keep"]).keep is True
+
+
 def _transport(routes: dict[str, httpx.Response]) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         return routes.get(str(request.url), httpx.Response(404))
