@@ -428,8 +428,9 @@ def _schema_fact(
     """A change of one fact of a parameter's or a body field's schema.
 
     ``side`` is ``parameter`` (the client sends it: tighter breaks) or ``response`` (the
-    client reads it: looser breaks); ``key`` is the keyword below ``constraints`` or
-    ``keywords``, or the changed set member's presence for ``enum``.
+    client reads it: looser breaks); ``fact`` is the surface's key (``type``, ``required``,
+    ``enum``, ``constraints``, ...), ``key`` the keyword below ``constraints``,
+    ``serialization`` or ``keywords`` when DeepDiff reports one keyword, else ``None``.
     """
     if fact == "type":
         fits = _covers(new, old) if side == "parameter" else _covers(old, new)
@@ -451,9 +452,8 @@ def _schema_fact(
         direction = (
             _direction(keyword, old, new) if key else ("tightened" if old is None else "loosened")
         )
-        if (
-            direction == "changed"
-        ):  # no way to tell: a parameter may be refused, a field may surprise
+        if direction == "changed":
+            # No way to tell which way: a parameter may now be refused, a field may surprise.
             direction = "tightened" if side == "parameter" else "loosened"
         return where, f"{keyword} {_text(old)} -> {_text(new)}", f"{side}-constraint-{direction}"
     if fact == "default":
@@ -481,13 +481,9 @@ def _classify(kind: str, parts: list[Any], old: Any, new: Any) -> tuple[str, str
         return "operationId", f"{old} -> {new}", "operation-id-changed"
     if section == "tags":
         return "tags", f"{_text(old)} -> {_text(new)}", "operation-tags-changed"
-    if section == "keywords":
-        where, what, rule = _schema_fact("parameter", "operation", kind, "keywords", None, old, new)
-        return (
-            where,
-            what.replace("keywords", str(parts[1]) if len(parts) > 1 else "keywords"),
-            rule,
-        )
+    if section == "keywords":  # an operation's other keywords (deprecated, servers, ...)
+        name = str(parts[1]) if len(parts) > 1 else "keywords"
+        return "operation", f"{name} {_text(old)} -> {_text(new)}", "keyword-changed"
     if section == "parameters" and len(parts) >= 2:
         where = f"parameter {parts[1]}"
         if len(parts) == 2 and added:

@@ -317,3 +317,13 @@ def test_the_command_line_prints_and_writes_the_report(tmp_path, capsys) -> None
     printed = capsys.readouterr().out
     assert "info.version" in printed and out.read_text() == printed
     assert spec_changes.main([str(old), str(tmp_path / "missing.json")]) == 2
+
+
+def test_an_operation_keyword_is_reported_as_such() -> None:
+    (change,) = compare(put(*FIRST, "deprecated", True))
+    assert (change.operation, change.where, change.rule) == (
+        FIRST_OP,
+        "operation",
+        "keyword-changed",
+    )
+    assert change.what == "deprecated (none) -> true" and not change.breaking
