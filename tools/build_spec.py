@@ -78,8 +78,14 @@ def load_overlay(path: Path) -> dict[str, Any]:
     return overlay
 
 
-def apply(upstream: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
-    """Apply the overlay's actions one at a time, refusing any that matches nothing."""
+def apply(
+    upstream: dict[str, Any], overlay: dict[str, Any], *, skipped: list[str] | None = None
+) -> dict[str, Any]:
+    """Apply the overlay's actions one at a time, refusing any that matches nothing.
+
+    With ``skipped`` (only for ``make update-spec``'s change report, never to build the
+    document) such an action is left out and described in that list instead.
+    """
     doc = copy.deepcopy(upstream)
     for index, action in enumerate(overlay["actions"]):
         try:
@@ -87,9 +93,20 @@ def apply(upstream: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
         except (JsonPathParserError, Exception) as exc:  # jsonpath-ng raises several types
             raise SpecBuildError(f"{_describe(index, action)}: invalid JSONPath: {exc}") from exc
         if not expr.find(doc):
-            raise SpecBuildError(f"{_describe(index, action)} matches nothing in the document")
+            if skipped is None:
+                raise SpecBuildError(f"{_describe(index, action)} matches nothing in the document")
+            skipped.append(f"overlay action #{index + 1} (target {action.get('target')!r})")
+            continue
         doc = apply_overlay(doc, {"actions": [action]})
     return doc
+
+
+def apply_lenient(
+    upstream: dict[str, Any], overlay: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The overlay applied without the actions that match nothing, and those actions."""
+    skipped: list[str] = []
+    return apply(upstream, overlay, skipped=skipped), skipped
 
 
 def validate(doc: dict[str, Any]) -> None:
@@ -111,11 +128,16 @@ def render(doc: dict[str, Any]) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
+    write_atomically_bytes(path, text.encode("utf-8"))
+
+
+def write_atomically_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` in one rename: readers see the old or the new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

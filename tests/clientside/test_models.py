@@ -22,12 +22,13 @@ from tests.clientside.validation import SCHEMAS, deterministic, is_valid, valid_
 SETTINGS = deterministic(max_examples=40)
 
 
-def test_every_operation_has_a_200_json_schema() -> None:
-    assert sorted(response_schemas()) == [
+def test_the_operations_the_wrapper_calls_have_a_200_json_schema() -> None:
+    # At least these (an operation ActiveCampaign adds goes through `make update-spec`).
+    assert set(response_schemas()) >= {
         "get_count_history_by_segment_id",
         "get_count_history_with_timestamp",
         "get_recent_count_history",
-    ]
+    }
 
 
 def assert_round_trip(body: Any) -> None:

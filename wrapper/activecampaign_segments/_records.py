@@ -3,24 +3,39 @@
 This is the only module that knows the generated model classes: regenerating the
 client may rename or reshape them, and then only this file changes, never user code.
 
-The generated ``from_dict`` methods are the parsing boundary (they decide the field
-names and parse the ISO timestamps), but they check no types and fail with bare
-``KeyError``/``TypeError``/``ValueError`` on bodies that break the spec. So every
-failure here becomes a ``ResponseValidationError`` naming the field, and the typed
-values are checked before they reach a ``CountRecord``.
+The typed boundary: ``_GeneratedRoot``, ``_GeneratedRecord`` and ``_GeneratedAttributes``
+say exactly what this module reads from the generated models, and the generated objects
+are assigned to them where they are read. After a regeneration, ``mypy --strict`` (``make
+lint``) compares the two, so a renamed, removed or retyped attribute fails the type check
+with a note naming it (``... is missing following "_GeneratedAttributes" protocol member:
+active_result_count``; ``segment_id: expected "str", got "int"``), before any code runs.
+
+At run time the generated ``from_dict`` methods are the parsing boundary (they decide the
+field names and parse the ISO timestamps), but they check no types and fail with bare
+``KeyError``/``TypeError``/``ValueError`` on bodies that break the spec. So every failure
+here, whatever the generated models raise or lack (``AttributeError`` included), becomes a
+``ResponseValidationError`` naming the field, and the typed values are checked before they
+reach a ``CountRecord``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Final
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Final, NoReturn, Protocol
 
+from activecampaign_segments_api.models.segment_count_history_attribute_do import (
+    SegmentCountHistoryAttributeDO,
+)
+from activecampaign_segments_api.models.segment_count_history_data_do import (
+    SegmentCountHistoryDataDO,
+)
 from activecampaign_segments_api.models.segment_count_history_response_root_do import (
     SegmentCountHistoryResponseRootDO,
 )
 from activecampaign_segments_api.types import UNSET, Unset
-from attrs import frozen
+from attrs import field, frozen
 
 from ._errors import ResponseValidationError, Secret, redact
 
@@ -32,11 +47,86 @@ _RECORD_TYPE: Final = "SegmentCountHistory"
 # The attributes the spec marks as required, in the order they are checked when a
 # body fails to parse (only used to name the field in the error message).
 _REQUIRED: Final = ("timestamp", "segment_id", "segment_hash", "run_id", "result_count")
+# Every attribute a CountRecord models; whatever else a record's attributes hold is `extra`.
+_MODELLED: Final = frozenset(
+    (*_REQUIRED, "active_result_count", "count_updating_with_runid"),
+)
+
+
+class _GeneratedAttributes(Protocol):
+    """What this module reads from a record's generated attributes model.
+
+    Read-only properties, so a narrower type in the generated model still fits (a
+    ``float`` that became an ``int``), and anything else is a type error naming the member.
+    """
+
+    @property
+    def timestamp(self) -> dt.datetime: ...
+    @property
+    def segment_id(self) -> str: ...
+    @property
+    def segment_hash(self) -> str: ...
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def result_count(self) -> int: ...
+    @property
+    def active_result_count(self) -> int | Unset: ...
+    @property
+    def count_updating_with_runid(self) -> str | Unset: ...
+
+
+class _GeneratedRecord(Protocol):
+    """What this module reads from a generated record (its attributes: see above)."""
+
+    @property
+    def id(self) -> str: ...
+
+
+class _GeneratedRoot(Protocol):
+    """What this module reads from the generated body of a 200."""
+
+    @property
+    def data(self) -> Sequence[SegmentCountHistoryDataDO]: ...
+
+
+class _Extra(Mapping[str, object]):
+    """A read-only mapping of the attributes a record was sent beyond the modelled ones.
+
+    Not a ``types.MappingProxyType``: that one cannot be pickled or deep-copied, and a
+    ``CountRecord`` can. Equal to any mapping with the same items; unhashable, like the
+    JSON values it holds (``CountRecord`` leaves it out of its hash).
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, sent: Mapping[str, object]) -> None:
+        self._items = {key: value for key, value in sent.items() if key not in _MODELLED}
+
+    def __getitem__(self, key: str) -> object:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+
+_NO_EXTRA: Final = _Extra({})
 
 
 @frozen
 class CountRecord:
     """One evaluation of a segment: how many contacts matched, and when.
+
+    The promise: the modelled fields below are typed and stable (a change of
+    ActiveCampaign's document that would change them fails this project's type check
+    before a release, see ``make update-spec``); ``extra`` is whatever the server sent
+    beyond them, so an attribute ActiveCampaign adds reaches you the day it appears.
 
     Attributes:
         segment_id: the segment's id, as the server sent it.
@@ -47,6 +137,10 @@ class CountRecord:
         segment_hash: a hash of the segment's logic; it changes when the segment is edited.
         run_id: the id of the evaluation request, unique per record.
         updating_run_id: the run a count update is waiting on, if one is in progress.
+        extra: a read-only mapping of the record's attributes that the fields above do not
+            model, name to value exactly as sent (JSON values: ``str``, ``int``, ``float``,
+            ``bool``, ``None``, ``list``, ``dict``); empty when there are none. It takes part
+            in ``==`` but not in ``hash()``.
     """
 
     segment_id: str
@@ -57,6 +151,7 @@ class CountRecord:
     segment_hash: str
     run_id: str
     updating_run_id: str | None
+    extra: Mapping[str, object] = field(default=_NO_EXTRA, hash=False)
 
 
 @frozen
@@ -103,36 +198,57 @@ def _parse(content: bytes) -> list[CountRecord]:
         # Required by the effective spec (the overlay): a 200 without it answers
         # nothing, and reading it as "no records" would silently end a walk early.
         raise ResponseValidationError("data", "missing")
-    if not isinstance(body["data"], list):
-        raise ResponseValidationError("data", f"expected a list, got {_kind(body['data'])}")
+    sent: object = body["data"]
+    if not isinstance(sent, list):
+        raise ResponseValidationError("data", f"expected a list, got {_kind(sent)}")
     try:
-        root = SegmentCountHistoryResponseRootDO.from_dict(body)
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        root: _GeneratedRoot = SegmentCountHistoryResponseRootDO.from_dict(body)
+        items = root.data
+    except Exception as exc:  # the generated models check nothing: anything may come out
         raise _diagnose(body, exc) from None
-    return [_record(index, item) for index, item in enumerate(root.data)]
+    if len(items) != len(sent):
+        raise ResponseValidationError("data", "the generated model lost or added records")
+    try:
+        return [_record(index, item, sent[index]) for index, item in enumerate(items)]
+    except ResponseValidationError:
+        raise
+    except Exception:
+        # The fast path read something the generated models lack or mistype (an attribute
+        # gone after a regeneration, a property that raises): redo it field by field,
+        # which names the field in a ResponseValidationError.
+        return [_checked_record(index, item, sent[index]) for index, item in enumerate(items)]
 
 
-def _record(index: int, item: Any) -> CountRecord:
+def _record(index: int, item: SegmentCountHistoryDataDO, raw: object) -> CountRecord:
     # The hot path (once per record): one combined test of every check below for the
     # common well-formed record, with no per-field calls or f-strings. Anything it does
     # not accept outright, including every bad record, goes through `_checked_record`,
     # which makes the same checks one field at a time and names the first bad one; so
     # the fast path changes no result and no error, only the cost.
-    attrs = item.attributes
+    generated: _GeneratedRecord = item  # the typed boundary (module docstring)
+    attrs: _GeneratedAttributes = item.attributes
     recorded_at = attrs.timestamp
     segment_id = attrs.segment_id
     result_count = attrs.result_count
-    active = attrs.active_result_count
-    updating = attrs.count_updating_with_runid
+    # `object`: the generated model checks no types, and an optional field sent as null
+    # arrives as None, which its declared type does not admit.
+    active: object = attrs.active_result_count
+    updating: object = attrs.count_updating_with_runid
+    segment_hash = attrs.segment_hash
+    run_id = attrs.run_id
+    # The attributes as sent, for `extra` (the generated models keep only what the
+    # generator knew of, and parse some of it).
+    sent = raw.get("attributes") if type(raw) is dict else None
     if (
-        recorded_at.tzinfo is UTC
-        and type(item.id) is str
+        type(sent) is dict
+        and recorded_at.tzinfo is UTC
+        and type(generated.id) is str
         and type(segment_id) is str
         and type(result_count) is int
         and result_count >= 0
         and (active is None or active is UNSET or (type(active) is int and active >= 0))
-        and type(attrs.segment_hash) is str
-        and type(attrs.run_id) is str
+        and type(segment_hash) is str
+        and type(run_id) is str
         and (updating is None or updating is UNSET or type(updating) is str)
     ):
         # Positional, in the field order of CountRecord: a keyword call to a class
@@ -143,40 +259,100 @@ def _record(index: int, item: Any) -> CountRecord:
             _epoch(recorded_at),
             result_count,
             active if type(active) is int else None,  # active_result_count
-            attrs.segment_hash,
-            attrs.run_id,
+            segment_hash,
+            run_id,
             updating if type(updating) is str else None,  # updating_run_id
+            _NO_EXTRA if _MODELLED.issuperset(sent) else _Extra(sent),
         )
-    return _checked_record(index, item)
+    return _checked_record(index, item, raw)
 
 
-def _checked_record(index: int, item: Any) -> CountRecord:
-    # `id` is not used (the cursor comes from the timestamp) but is typed by the spec.
-    _string(item.id, f"data[{index}].id")
-    where = f"data[{index}].attributes"
-    attrs = item.attributes
-    recorded_at = attrs.timestamp
-    if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
-        raise ResponseValidationError(f"{where}.timestamp", "no UTC offset")
-    if recorded_at.tzinfo is not UTC:
-        try:
-            recorded_at = recorded_at.astimezone(UTC)
-        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
-            raise ResponseValidationError(f"{where}.timestamp", "out of range") from None
+def _checked_record(index: int, item: SegmentCountHistoryDataDO, raw: object) -> CountRecord:
+    where = f"data[{index}]"
+    if not isinstance(raw, dict):  # the generated model reads a list of pairs as an object
+        raise ResponseValidationError(where, f"expected an object, got {_kind(raw)}")
+    sent = raw.get("attributes")
+    if not isinstance(sent, dict):
+        raise ResponseValidationError(
+            f"{where}.attributes", f"expected an object, got {_kind(sent)}"
+        )
+    # Each field is read from the generated model inside `_Reading`, which turns whatever
+    # the model raises instead (an attribute it lacks, a property that fails) into the
+    # typed error naming that field.
+    with _Reading(where, "id"):
+        generated: _GeneratedRecord = item
+        _string(generated.id, f"{where}.id")  # not used (the cursor is the timestamp)
+    where = f"{where}.attributes"
+    with _Reading(where, ""):
+        attrs: _GeneratedAttributes = item.attributes
+    with _Reading(where, "timestamp"):
+        recorded_at = _timestamp(attrs.timestamp, f"{where}.timestamp")
+    with _Reading(where, "segment_id"):
+        segment_id = _string(attrs.segment_id, f"{where}.segment_id")
+    with _Reading(where, "result_count"):
+        result_count = _count(attrs.result_count, f"{where}.result_count")
+    with _Reading(where, "active_result_count"):
+        active = _optional_count(attrs.active_result_count, f"{where}.active_result_count")
+    with _Reading(where, "segment_hash"):
+        segment_hash = _string(attrs.segment_hash, f"{where}.segment_hash")
+    with _Reading(where, "run_id"):
+        run_id = _string(attrs.run_id, f"{where}.run_id")
+    with _Reading(where, "count_updating_with_runid"):
+        updating = _optional_string(
+            attrs.count_updating_with_runid, f"{where}.count_updating_with_runid"
+        )
     return CountRecord(
-        segment_id=_string(attrs.segment_id, f"{where}.segment_id"),
+        segment_id=segment_id,
         recorded_at=recorded_at,
         epoch=_epoch(recorded_at),
-        result_count=_count(attrs.result_count, f"{where}.result_count"),
-        active_result_count=_optional_count(
-            attrs.active_result_count, f"{where}.active_result_count"
-        ),
-        segment_hash=_string(attrs.segment_hash, f"{where}.segment_hash"),
-        run_id=_string(attrs.run_id, f"{where}.run_id"),
-        updating_run_id=_optional_string(
-            attrs.count_updating_with_runid, f"{where}.count_updating_with_runid"
-        ),
+        result_count=result_count,
+        active_result_count=active,
+        segment_hash=segment_hash,
+        run_id=run_id,
+        updating_run_id=updating,
+        extra=_NO_EXTRA if _MODELLED.issuperset(sent) else _Extra(sent),
     )
+
+
+class _Reading:
+    """Turns anything but our own error raised while reading one field into one naming it."""
+
+    __slots__ = ("_field",)
+
+    def __init__(self, where: str, name: str) -> None:
+        self._field = f"{where}.{name}" if name else where
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _: object
+    ) -> None:
+        # Never swallows: lets our own error (and KeyboardInterrupt & co.) through as they
+        # are, and raises the typed error instead of anything else.
+        if isinstance(exc, Exception) and not isinstance(exc, ResponseValidationError):
+            _unreadable(self._field, exc)
+
+
+def _unreadable(where: str, exc: Exception) -> NoReturn:
+    if isinstance(exc, AttributeError):
+        problem = "the generated model has no such attribute; regenerate the client"
+    else:
+        problem = f"the generated model cannot read it ({type(exc).__name__}: {exc})"
+    raise ResponseValidationError(where, problem) from None
+
+
+def _timestamp(value: object, where: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise ResponseValidationError(where, f"expected a date-time, got {_kind(value)}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ResponseValidationError(where, "no UTC offset")
+    if value.tzinfo is not UTC:
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
+            raise ResponseValidationError(where, "out of range") from None
+    return value
 
 
 def _epoch(recorded_at: dt.datetime) -> int:
@@ -187,20 +363,20 @@ def _epoch(recorded_at: dt.datetime) -> int:
     return since.days * 86400 + since.seconds
 
 
-def _string(value: Any, where: str) -> str:
+def _string(value: object, where: str) -> str:
     if type(value) is not str:
         raise ResponseValidationError(where, f"expected a string, got {_kind(value)}")
     return value
 
 
-def _optional_string(value: Any, where: str) -> str | None:
+def _optional_string(value: object, where: str) -> str | None:
     # An optional field may be absent or (leniently) null; both mean "not sent".
     if value is None or isinstance(value, Unset):
         return None
     return _string(value, where)
 
 
-def _count(value: Any, where: str) -> int:
+def _count(value: object, where: str) -> int:
     # The spec says "integer, minimum 0"; JSON Schema counts 7.0 as an integer, so 7 and
     # 7.0 are accepted; 7.5, -1, NaN, true and "7" are not.
     if type(value) is float and value.is_integer():
@@ -212,13 +388,13 @@ def _count(value: Any, where: str) -> int:
     return value
 
 
-def _optional_count(value: Any, where: str) -> int | None:
+def _optional_count(value: object, where: str) -> int | None:
     if value is None or isinstance(value, Unset):
         return None
     return _count(value, where)
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     if isinstance(value, bool | int | float):
         return f"{type(value).__name__} {value!r}"
     if isinstance(value, str):
@@ -228,9 +404,11 @@ def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", type(None): "null"}.get(type(value), "a value")
 
 
-def _diagnose(body: dict[str, Any], exc: Exception) -> ResponseValidationError:
+def _diagnose(body: dict[str, object], exc: Exception) -> ResponseValidationError:
     """Name the field that made the generated ``from_dict`` fail (only on the error path)."""
-    for index, item in enumerate(body["data"]):
+    data = body["data"]
+    assert isinstance(data, list)  # checked before from_dict
+    for index, item in enumerate(data):
         where = f"data[{index}]"
         if not isinstance(item, dict):
             return ResponseValidationError(where, f"expected an object, got {_kind(item)}")
@@ -256,10 +434,34 @@ def _diagnose(body: dict[str, Any], exc: Exception) -> ResponseValidationError:
             return ResponseValidationError(
                 f"{where}.attributes.timestamp", f"not an ISO 8601 date-time: {_kind(stamp)}"
             )
+        # A key the generated models require and this module does not know of (a newer
+        # document than the wrapper was written for): ask them which, level by level.
+        missing = _missing_key(SegmentCountHistoryAttributeDO.from_dict, attrs)
+        if missing is not None:
+            return ResponseValidationError(f"{where}.attributes.{missing}", "missing")
+        missing = _missing_key(SegmentCountHistoryDataDO.from_dict, item)
+        if missing is not None:
+            return ResponseValidationError(f"{where}.{missing}", "missing")
     errors = body.get("errors", [])
     if not isinstance(errors, list) or not all(isinstance(e, dict) for e in errors):
         return ResponseValidationError("errors", "expected a list of objects")
     for index, error in enumerate(errors):
         if "source" in error and not isinstance(error["source"], dict):
             return ResponseValidationError(f"errors[{index}].source", "expected an object")
+    missing = _missing_key(SegmentCountHistoryResponseRootDO.from_dict, body)
+    if missing is not None:
+        return ResponseValidationError(missing, "missing")
     return ResponseValidationError("body", f"{type(exc).__name__}: {exc}")
+
+
+def _missing_key(
+    parse: Callable[[Mapping[str, object]], object], value: Mapping[str, object]
+) -> str | None:
+    """The key whose absence makes a generated ``from_dict`` fail, if that is why it does."""
+    try:
+        parse(value)
+    except KeyError as exc:
+        return str(exc.args[0]) if exc.args else None
+    except Exception:
+        return None
+    return None

@@ -26,8 +26,8 @@ generated client's httpx client, so raw calls through ``client.api`` get them to
 from __future__ import annotations
 
 import types
-from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, Final, NoReturn, Self
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any, Final, NoReturn, Required, Self, TypedDict
 
 import httpx
 from activecampaign_segments_api.api.count_history import (
@@ -93,21 +93,48 @@ def _check_segment_id(segment_id: object) -> str:
     return segment_id
 
 
-def _page_request(segment_id: str, before: int | None) -> dict[str, Any]:
+class _Request(TypedDict, total=False):
+    """The arguments of ``httpx.Client.request`` for one API call, as the generated
+    operation modules build them (``_get_kwargs``), typed."""
+
+    method: Required[str]
+    url: Required[str]
+    params: httpx.QueryParams
+
+
+def _typed(kwargs: Mapping[str, object]) -> _Request:
+    # `_get_kwargs` returns dict[str, Any]; check its shape here, once per request, so no
+    # `Any` reaches the request and a template that starts sending something else (a body,
+    # headers) fails loudly instead of being dropped.
+    method, url, params = kwargs.get("method"), kwargs.get("url"), kwargs.get("params")
+    unknown = sorted(set(kwargs) - {"method", "url", "params"})
+    if not isinstance(method, str) or not isinstance(url, str) or unknown:
+        raise TypeError(f"the generated client built an unexpected request: {sorted(kwargs)}")
+    request: _Request = {"method": method, "url": url}
+    if params is not None:
+        if not isinstance(params, Mapping):
+            raise TypeError(f"the generated client built query params {params!r}")
+        request["params"] = httpx.QueryParams(params)
+    return request
+
+
+def _page_request(segment_id: str, before: int | None) -> _Request:
+    # Keyword arguments, typed by the generated signatures: a parameter the document
+    # makes required, renames or retypes fails `make lint` here, naming it.
     if before is None:
-        kwargs = _first_page_op._get_kwargs(segment_id=segment_id)
+        request = _typed(_first_page_op._get_kwargs(segment_id=segment_id))
     else:
-        kwargs = _page_before_op._get_kwargs(segment_id=segment_id, timestamp=before)
+        request = _typed(_page_before_op._get_kwargs(segment_id=segment_id, timestamp=before))
     if segment_id in (".", ".."):
         # quote() leaves dots alone and httpx resolves "." and ".." path segments
         # (RFC 3986), which would send the request to another resource entirely.
         encoded = "%2E" * len(segment_id)
-        kwargs["url"] = kwargs["url"].replace(f"/{segment_id}/", f"/{encoded}/", 1)
-    return kwargs
+        request["url"] = request["url"].replace(f"/{segment_id}/", f"/{encoded}/", 1)
+    return request
 
 
-def _latest_request(chunk: list[str]) -> dict[str, Any]:
-    return _recent_op._get_kwargs(segment_ids=",".join(chunk))
+def _latest_request(chunk: list[str]) -> _Request:
+    return _typed(_recent_op._get_kwargs(segment_ids=",".join(chunk)))
 
 
 def _id_chunks(ids: Iterable[str]) -> list[list[str]]:
@@ -355,7 +382,7 @@ class SegmentsClient(_ClientBase):
         """Close the connections. The client cannot be used afterwards."""
         self._http.close()
 
-    def _send(self, request: dict[str, Any]) -> httpx.Response:
+    def _send(self, request: _Request) -> httpx.Response:
         try:
             return self._http.request(**request)
         except httpx.RequestError as exc:
@@ -484,7 +511,7 @@ class AsyncSegmentsClient(_ClientBase):
         """The same as [`aclose`][] (``await client.close()``)."""
         await self.aclose()
 
-    async def _send(self, request: dict[str, Any]) -> httpx.Response:
+    async def _send(self, request: _Request) -> httpx.Response:
         try:
             return await self._http.request(**request)
         except httpx.RequestError as exc:

@@ -1,5 +1,8 @@
 """Streaming writers for the output formats: table, csv, jsonl and json.
 
+JSON and JSON lines carry a record's ``extra`` attributes (what the server sent beyond the
+modelled fields) under ``"extra"`` when it has any; CSV and the table keep fixed columns.
+
 Each writer takes one record at a time and writes it with a single ``write`` call, so
 whatever stops the stream (Ctrl-C, an error) leaves whole records behind, never half a
 line. Nothing holds more than the current record: a history of any length streams in
@@ -13,7 +16,7 @@ import datetime as dt
 import enum
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, TextIO
 
 from rich.console import Console
@@ -89,9 +92,14 @@ def iso_utc(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def record_to_dict(record: RecordLike) -> dict[str, Any]:
-    """The record as plain JSON-able values, in the order of ``FIELDS``."""
-    return {
+def record_to_dict(record: RecordLike, *, with_extra: bool = True) -> dict[str, Any]:
+    """The record as plain JSON-able values, in the order of ``FIELDS``.
+
+    With ``with_extra`` (JSON and JSON lines), a record that was sent attributes beyond
+    ``FIELDS`` (``CountRecord.extra``) gets them under ``"extra"``, exactly as sent; a
+    record with none gets no ``"extra"`` key, so the output of today's API is unchanged.
+    """
+    row: dict[str, Any] = {
         "segment_id": record.segment_id,
         "recorded_at": iso_utc(record.recorded_at),
         "epoch": record.epoch,
@@ -101,6 +109,11 @@ def record_to_dict(record: RecordLike) -> dict[str, Any]:
         "run_id": record.run_id,
         "updating_run_id": record.updating_run_id,
     }
+    # Read with getattr: any RecordLike will do (a record read back from a file has none).
+    extra = getattr(record, "extra", None)
+    if with_extra and isinstance(extra, Mapping) and extra:
+        row["extra"] = dict(extra)
+    return row
 
 
 class RecordWriter(Protocol):
@@ -176,8 +189,8 @@ class CsvWriter:
         self._emit(FIELDS)
 
     def write(self, record: RecordLike) -> None:
-        """One row."""
-        self._emit(record_to_dict(record).values())
+        """One row, the fixed columns only (``extra`` has no fixed shape)."""
+        self._emit(record_to_dict(record, with_extra=False).values())
 
     def finish(self) -> None:
         """Nothing closes CSV."""

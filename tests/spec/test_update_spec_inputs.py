@@ -1,0 +1,206 @@
+"""`make update-spec` refuses bad input with one line and a non-zero exit, touching nothing.
+
+Run in process on a copy of `openapi/` and `generated/`; the URL cases use
+`httpx.MockTransport` (no network) or a closed loopback port.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import update_spec
+
+UPSTREAM = ROOT / "openapi/upstream/count-history.json"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    for name in ("openapi", "generated"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+def _refused(project: Path, spec: str, capsys: pytest.CaptureFixture[str]) -> str:
+    before = _files(project)
+    assert update_spec.main([spec, "--root", str(project)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("update-spec: "), err
+    assert _files(project) == before  # nothing written, not even a report
+    return err
+
+
+def test_a_missing_file(project: Path, tmp_path: Path, capsys) -> None:
+    err = _refused(project, str(tmp_path / "nope.json"), capsys)
+    assert "nope.json: no such file" in err
+
+
+def test_a_folder(project: Path, tmp_path: Path, capsys) -> None:
+    assert "no such file" in _refused(project, str(tmp_path), capsys)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not: [valid", "neither JSON nor YAML"),
+        (b"\x00\xff\xfe", "neither JSON nor YAML"),
+        (b"hello: world\n", "not an OpenAPI document"),
+        (b'{"swagger": "2.0", "info": {}, "paths": {}}', "not an OpenAPI document"),
+        (b'"just a string"', "not an OpenAPI document"),
+        (b'{"openapi": "3.1.0", "paths": {}}', "not valid OpenAPI"),
+        (b'{"openapi": "3.1.0", "info": {"title": "x", "version": "1"}, "paths": 7}', "not valid"),
+    ],
+    ids=[
+        "broken-yaml",
+        "binary",
+        "yaml-not-openapi",
+        "swagger-2",
+        "string",
+        "no-info",
+        "bad-paths",
+    ],
+)
+def test_not_an_openapi_document(
+    project: Path, tmp_path: Path, capsys, content: bytes, message: str
+) -> None:
+    spec = tmp_path / "doc.json"
+    spec.write_bytes(content)
+    assert message in _refused(project, str(spec), capsys)
+
+
+def test_too_big(project: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr(update_spec, "MAX_BYTES", 1000)
+    assert UPSTREAM.stat().st_size > 1000
+    err = _refused(project, str(UPSTREAM), capsys)
+    assert "more than the 1000 bytes allowed" in err
+
+
+def test_http_is_refused(project: Path, capsys) -> None:
+    err = _refused(project, "http://example.com/count-history.json", capsys)
+    assert "only https:// URLs" in err
+
+
+def test_an_unreachable_url(project: Path, capsys) -> None:
+    # Port 1 on loopback: nothing listens there, the connection is refused at once.
+    err = _refused(project, "https://127.0.0.1:1/count-history.json", capsys)
+    assert "cannot fetch it" in err
+
+
+def test_no_spec_given(project: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("SPEC", raising=False)
+    assert update_spec.main(["--root", str(project)]) == 2
+    assert "usage: make update-spec SPEC=" in capsys.readouterr().err
+
+
+def test_spec_and_keep_come_from_make_through_the_environment(
+    project: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("SPEC", str(tmp_path / "from-env.json"))
+    assert update_spec.main(["--root", str(project)]) == 2
+    assert "from-env.json: no such file" in capsys.readouterr().err
+    for value, keep in [("1", True), ("yes", True), ("", False), ("0", False)]:
+        monkeypatch.setenv("KEEP", value)
+        assert update_spec.arguments([]).keep is keep
+    monkeypatch.setenv("KEEP", "")
+    assert update_spec.arguments(["x", "--keep"]).keep is True
+
+
+def _transport(routes: dict[str, httpx.Response]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return routes.get(str(request.url), httpx.Response(404))
+
+    return httpx.MockTransport(handler)
+
+
+def test_fetch_reads_an_https_document() -> None:
+    body = UPSTREAM.read_bytes()
+    url = "https://developers.example/count-history.json"
+    got = update_spec.fetch(url, transport=_transport({url: httpx.Response(200, content=body)}))
+    assert got == body
+
+
+def test_fetch_names_a_bad_status() -> None:
+    with pytest.raises(update_spec.BadInput, match="HTTP 404"):
+        update_spec.fetch("https://x.example/a.json", transport=_transport({}))
+
+
+def test_fetch_refuses_a_redirect_to_http() -> None:
+    routes = {
+        "https://x.example/a.json": httpx.Response(
+            302, headers={"Location": "http://x.example/a.json"}
+        ),
+        "http://x.example/a.json": httpx.Response(200, content=UPSTREAM.read_bytes()),
+    }
+    with pytest.raises(update_spec.BadInput, match="not https"):
+        update_spec.fetch("https://x.example/a.json", transport=_transport(routes))
+
+
+def test_fetch_caps_the_size_declared_or_streamed(monkeypatch) -> None:
+    monkeypatch.setattr(update_spec, "MAX_BYTES", 100)
+    url = "https://x.example/a.json"
+    declared = httpx.Response(200, content=b"x" * 101)
+    with pytest.raises(update_spec.BadInput, match="101 bytes, more than the 100 allowed"):
+        update_spec.fetch(url, transport=_transport({url: declared}))
+
+    def chunks():
+        yield b"x" * 60
+        yield b"x" * 60
+
+    streamed = httpx.Response(200, content=chunks())  # no Content-Length
+    with pytest.raises(update_spec.BadInput, match="more than the 100 bytes allowed"):
+        update_spec.fetch(url, transport=_transport({url: streamed}))
+
+
+def test_yaml_reads_as_json_would() -> None:
+    doc = json.loads(UPSTREAM.read_bytes())
+    doc["info"]["version"] = "2020-01-01"  # YAML would make this a date
+    as_yaml = yaml.safe_dump(doc, sort_keys=False).encode()
+    assert update_spec.parse_document(as_yaml, "doc.yaml") == doc
+
+
+def test_the_same_document_changes_nothing(project: Path, capsys) -> None:
+    before = _files(project)
+    assert update_spec.main([str(UPSTREAM), "--root", str(project)]) == 0
+    out = capsys.readouterr().out
+    assert "No changes." in out and "nothing to do" in out
+    after = _files(project)
+    assert after.pop("reports/spec-changes.md").decode().count("No changes.") == 1
+    assert after == before
+
+
+def test_the_same_document_reformatted_is_the_same(project: Path, tmp_path: Path, capsys) -> None:
+    spec = tmp_path / "minified.json"
+    spec.write_text(json.dumps(json.loads(UPSTREAM.read_bytes()), separators=(",", ":")))
+    assert update_spec.main([str(spec), "--root", str(project)]) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_pin_problems_name_a_hand_edit(project: Path) -> None:
+    assert update_spec.pin_problems(project) == []
+    upstream = project / "openapi/upstream/count-history.json"
+    upstream.write_text(upstream.read_text().replace('"2.0.0"', '"2.0.1"'))
+    assert update_spec.pin_problems(project) == [
+        "openapi/upstream/count-history.json does not match the digest pinned in "
+        "openapi/upstream/count-history.json.sha256"
+    ]
+    upstream.write_text(json.dumps(json.loads(upstream.read_text())))
+    assert "not in the checked-in form" in update_spec.pin_problems(project)[0]

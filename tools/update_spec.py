@@ -1,0 +1,432 @@
+"""Take a new ActiveCampaign document: ``make update-spec SPEC=PATH_OR_URL [KEEP=1]``.
+
+    python tools/update_spec.py PATH_OR_HTTPS_URL [--keep] [--root DIR]
+
+Reads the document (a file, or an ``https://`` URL fetched with a timeout and a size cap),
+checks it is OpenAPI, and then, in order: writes it as ``openapi/upstream/count-history.json``
+in the checked-in form (``json.dumps`` with an indent of 2, keys in the published order),
+pins its SHA-256 in ``count-history.json.sha256`` beside it (``sha256sum -c`` format),
+rebuilds the effective document with the overlay, prints the change report between the
+effective documents before and after (also written to ``reports/spec-changes.md``),
+regenerates the client, and type-checks the wrapper against it (``mypy --strict``).
+
+When any step fails, the previous upstream document, digest, effective document and client
+are put back byte for byte, so the tree is never half-updated; the report and the failure
+are still printed. With ``--keep`` (``KEEP=1``), a change that fails only the type check
+stays in place, document, digest, effective document and client consistent with each
+other, so the wrapper can be adapted to it. Exit status: 0 when everything went through,
+1 when a step failed, 2 for bad input (nothing touched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from openapi_spec_validator import validate as validate_openapi
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_spec
+import generate
+import spec_changes
+
+UPSTREAM = Path("openapi/upstream/count-history.json")
+DIGEST = UPSTREAM.with_name(UPSTREAM.name + ".sha256")
+EFFECTIVE = Path("openapi/segments.json")
+OVERLAY = Path("openapi/overlay.yaml")
+CLIENT = Path("generated") / generate.PACKAGE
+REPORT = Path("reports/spec-changes.md")
+# ActiveCampaign's document is a few kilobytes; a megabyte-sized answer is not it.
+MAX_BYTES = 5 * 1024 * 1024
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+TYPE_CHECK = "mypy --strict on the wrapper"
+
+
+class BadInput(Exception):
+    """The document cannot be used; the message is the one line printed."""
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def fetch(url: str, *, transport: httpx.BaseTransport | None = None) -> bytes:
+    """The body of ``url`` (``https://`` only), at most ``MAX_BYTES`` of it."""
+    if not url.startswith("https://"):
+        raise BadInput(f"{url}: only https:// URLs are fetched (the document decides the code)")
+    try:
+        with (
+            httpx.Client(timeout=TIMEOUT, follow_redirects=True, transport=transport) as client,
+            client.stream("GET", url, headers={"Accept": "application/json"}) as response,
+        ):
+            if response.url.scheme != "https":
+                raise BadInput(f"{url}: redirected to {response.url}, which is not https://")
+            if response.status_code != 200:
+                raise BadInput(f"{url}: HTTP {response.status_code} {response.reason_phrase}")
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > MAX_BYTES:
+                raise BadInput(f"{url}: {declared} bytes, more than the {MAX_BYTES} allowed")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise BadInput(f"{url}: more than the {MAX_BYTES} bytes allowed")
+                chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise BadInput(f"{url}: cannot fetch it: {exc or type(exc).__name__}") from None
+    return b"".join(chunks)
+
+
+def read_source(source: str, *, transport: httpx.BaseTransport | None = None) -> bytes:
+    """The bytes of a file or an ``https://`` URL."""
+    if "://" in source:
+        return fetch(source, transport=transport)
+    path = Path(source)
+    try:
+        if not path.is_file():
+            raise BadInput(f"{source}: no such file")
+        if path.stat().st_size > MAX_BYTES:
+            raise BadInput(f"{source}: more than the {MAX_BYTES} bytes allowed")
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{source}: cannot read it: {exc.strerror or exc}") from None
+
+
+class _JsonLikeLoader(yaml.SafeLoader):
+    """YAML as JSON would read it: ``2020-01-01`` stays a string, not a date."""
+
+
+_JsonLikeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_document(data: bytes, source: str) -> dict[str, Any]:
+    """A JSON or YAML OpenAPI document, checked; raises ``BadInput`` with one line."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        try:
+            doc = yaml.load(data, Loader=_JsonLikeLoader)  # noqa: S506 - a SafeLoader
+            doc = json.loads(json.dumps(doc))  # YAML's int keys become strings, as in JSON
+        except (yaml.YAMLError, TypeError, ValueError, RecursionError):
+            raise BadInput(f"{source}: neither JSON nor YAML") from None
+    except RecursionError:
+        raise BadInput(f"{source}: nested too deeply to be an OpenAPI document") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("openapi"), str):
+        raise BadInput(f"{source}: not an OpenAPI document (no `openapi` version field)")
+    try:
+        validate_openapi(doc)
+    except Exception as exc:  # the validator raises several kinds, unresolvable $refs included
+        message = str(getattr(exc, "message", "") or exc).strip().splitlines()
+        first = message[0] if message else type(exc).__name__
+        raise BadInput(f"{source}: not valid OpenAPI: {first[:200]}") from None
+    return doc
+
+
+# ------------------------------------------------------------------- the checked-in form
+
+
+def canonical_text(doc: dict[str, Any]) -> str:
+    """The checked-in form of the upstream document (the published key order kept)."""
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def digest_line(text: str) -> str:
+    """The digest file's content for an upstream document written as ``text``."""
+    return f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}  {UPSTREAM.name}\n"
+
+
+def pin_problems(root: Path) -> list[str]:
+    """Why the upstream document and its digest file disagree (empty when they agree)."""
+    try:
+        data = (root / UPSTREAM).read_bytes()
+        pinned = (root / DIGEST).read_text(encoding="utf-8")
+    except OSError as exc:
+        return [f"cannot read the upstream document or its digest: {exc}"]
+    problems = []
+    text = data.decode("utf-8", "replace")
+    if canonical_text(json.loads(data)) != text:
+        problems.append(f"{UPSTREAM} is not in the checked-in form (use make update-spec)")
+    if digest_line(text) != pinned:
+        problems.append(f"{UPSTREAM} does not match the digest pinned in {DIGEST}")
+    return problems
+
+
+# ------------------------------------------------------------------------- the pipeline
+
+
+@dataclass
+class _Saved:
+    """The files update-spec replaces, as they were, and a copy of the client."""
+
+    root: Path
+    files: dict[Path, bytes | None] = field(default_factory=dict)
+    client_copy: Path | None = None
+
+    @classmethod
+    def take(cls, root: Path) -> _Saved:
+        saved = cls(root)
+        for name in (UPSTREAM, DIGEST, EFFECTIVE):
+            path = root / name
+            saved.files[name] = path.read_bytes() if path.exists() else None
+        client = root / CLIENT
+        if client.exists():
+            # Beside the client (same file system, so the restore is a rename), under a name
+            # .gitignore already ignores.
+            holder = Path(tempfile.mkdtemp(prefix=".generate-update-spec-", dir=client.parent))
+            saved.client_copy = holder / client.name
+            shutil.copytree(client, saved.client_copy, symlinks=True)
+        return saved
+
+    def restore(self) -> None:
+        for name, data in self.files.items():
+            path = self.root / name
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                build_spec.write_atomically_bytes(path, data)
+        client = self.root / CLIENT
+        if self.client_copy is not None:
+            if client.exists():
+                trash = self.client_copy.parent / "replaced"
+                client.rename(trash)
+            self.client_copy.rename(client)
+        self.discard()
+
+    def discard(self) -> None:
+        if self.client_copy is not None:
+            shutil.rmtree(self.client_copy.parent, ignore_errors=True)
+            self.client_copy = None
+
+
+@dataclass
+class _Outcome:
+    steps: list[str] = field(default_factory=list)
+    failure: str | None = None
+    kept: bool = False
+
+
+def _say(message: str) -> None:
+    print(f"update-spec: {message}", flush=True)
+
+
+def type_check(root: Path) -> tuple[bool, str]:
+    """mypy --strict (the project's configuration) on the wrapper, against the client."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "-p", "activecampaign_segments"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
+
+
+def _effective(
+    upstream: dict[str, Any], root: Path
+) -> tuple[dict[str, Any] | None, str | None, list[str]]:
+    """(effective document, why it cannot be built, overlay actions skipped for the report)."""
+    try:
+        overlay = build_spec.load_overlay(root / OVERLAY)
+        doc = build_spec.apply(upstream, overlay)
+        build_spec.validate(doc)
+        return doc, None, []
+    except build_spec.SpecBuildError as exc:
+        failure = str(exc)
+    # For the report only: the overlay with the actions that no longer match left out.
+    try:
+        lenient, skipped = build_spec.apply_lenient(
+            upstream, build_spec.load_overlay(root / OVERLAY)
+        )
+    except build_spec.SpecBuildError:
+        return None, failure, []
+    return lenient, failure, skipped
+
+
+def _write_report(root: Path, header: list[str], report: str, outcome: _Outcome) -> None:
+    lines = [*header, "", report]
+    if outcome.failure:
+        kept = " (kept in place: KEEP=1)" if outcome.kept else " (the previous tree was restored)"
+        lines.append(f"Outcome: stopped{kept}: {outcome.failure}")
+    else:
+        lines.append("Outcome: went through (" + ", ".join(outcome.steps) + ").")
+    path = root / REPORT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    # generate.py prints its own progress lines; update-spec prints one per step instead.
+    saved = sys.stdout
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        sys.stdout = sink
+        try:
+            yield
+        finally:
+            sys.stdout = saved
+
+
+def update(
+    root: Path, source: str, *, keep: bool, transport: httpx.BaseTransport | None = None
+) -> int:
+    """The whole of ``make update-spec``; returns the exit status."""
+    try:
+        doc = parse_document(read_source(source, transport=transport), source)
+    except BadInput as exc:
+        print(f"update-spec: {exc}", file=sys.stderr)
+        return 2
+    text = canonical_text(doc)
+    old_text = (root / UPSTREAM).read_text(encoding="utf-8") if (root / UPSTREAM).exists() else ""
+    old_upstream = json.loads(old_text) if old_text else {}
+    effective_path = root / EFFECTIVE
+    old_effective = (
+        json.loads(effective_path.read_text(encoding="utf-8")) if effective_path.exists() else {}
+    )
+    header = [
+        "# Spec changes",
+        "",
+        f"Source: `{source}`",
+        f"Upstream: {_label(old_upstream)} -> {_label(doc)}",
+        f"SHA-256: {digest_line(old_text).split()[0] if old_text else '(none)'} -> "
+        f"{digest_line(text).split()[0]}",
+    ]
+    new_effective, build_failure, skipped = _effective(doc, root)
+    if new_effective is not None:
+        report = spec_changes.render(spec_changes.compare(old_effective, new_effective))
+    else:
+        report = "The change report could not be computed: the overlay does not apply.\n"
+    if skipped:
+        report += (
+            "\n(Computed with the overlay actions that match nothing left out: "
+            + "; ".join(skipped)
+            + ".)\n"
+        )
+    _say(f"{source}: {_label(old_upstream)} -> {_label(doc)}")
+    print()
+    print(report)
+
+    outcome = _Outcome()
+    if text == old_text and not pin_problems(root) and build_failure is None:
+        outcome.steps.append("no change")
+        _write_report(root, header, report, outcome)
+        _say(f"{UPSTREAM} already holds this document; nothing to do")
+        return 0
+
+    saved = _Saved.take(root)
+    try:
+        outcome = _run_steps(root, text, build_failure, keep)
+    except BaseException:
+        saved.restore()
+        _say("interrupted: the previous tree was restored")
+        raise
+    if outcome.failure and not outcome.kept:
+        saved.restore()
+    else:
+        saved.discard()
+    _write_report(root, header, report, outcome)
+    if outcome.failure:
+        _say(f"stopped: {outcome.failure}")
+        if outcome.kept:
+            _say(
+                "KEEP=1: the new document, digest, effective document and client stay in place; "
+                "adapt wrapper/ until `make lint` passes, or undo with "
+                "`git checkout -- openapi generated`"
+            )
+        else:
+            _say(
+                "restored the previous upstream document, digest, effective document and client"
+                + ("" if keep else " (KEEP=1 keeps a change that fails only the type check)")
+            )
+    else:
+        _say(
+            "done: " + ", ".join(outcome.steps) + "; review `git diff openapi generated` and commit"
+        )
+    _say(f"report written to {REPORT}")
+    return 1 if outcome.failure else 0
+
+
+def _label(doc: dict[str, Any]) -> str:
+    info = doc.get("info") or {}
+    return f"{info.get('title', '?')!r} {info.get('version', '?')}" if doc else "(none)"
+
+
+def _run_steps(root: Path, text: str, build_failure: str | None, keep: bool) -> _Outcome:
+    outcome = _Outcome()
+    build_spec.write_atomically(root / UPSTREAM, text)
+    build_spec.write_atomically(root / DIGEST, digest_line(text))
+    outcome.steps.append(f"{UPSTREAM} and its digest written")
+    if build_failure is not None:
+        outcome.failure = (
+            f"make spec: {build_failure}. Fix {OVERLAY} (drop or retarget the action if "
+            "ActiveCampaign changed or fixed what it targets) and run update-spec again"
+        )
+        return outcome
+    try:
+        with _quiet_stdout():
+            status = generate.generate(root)
+    except SystemExit as exc:  # generate_client's failure, its output already on stderr
+        outcome.failure = f"make generate: {exc.code}"
+        return outcome
+    if status != 0:
+        outcome.failure = "make generate failed (see above)"
+        return outcome
+    outcome.steps.append(f"{EFFECTIVE} rebuilt, {CLIENT} regenerated")
+    _say(f"[1/3] {EFFECTIVE} rebuilt")
+    _say(f"[2/3] {CLIENT} regenerated")
+    _say(f"[3/3] type check ({TYPE_CHECK}) ...")
+    passed, output = type_check(root)
+    if not passed:
+        print(output)
+        outcome.failure = (
+            "the type check failed: the wrapper does not fit the regenerated client "
+            "(mypy names the file and the field above)"
+        )
+        outcome.kept = keep
+        return outcome
+    outcome.steps.append("type check passed")
+    _say("[3/3] type check passed")
+    return outcome
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with ``SPEC`` and ``KEEP`` from the environment (``make``) as defaults."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("spec", nargs="?", default=os.environ.get("SPEC", ""))
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        default=os.environ.get("KEEP", "").strip() not in ("", "0"),
+        help="keep a change that fails only the type check (KEEP=1)",
+    )
+    parser.add_argument("--root", type=Path, default=build_spec.ROOT, help="project folder")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    if not args.spec:
+        print(
+            "update-spec: usage: make update-spec SPEC=PATH_OR_HTTPS_URL [KEEP=1]", file=sys.stderr
+        )
+        return 2
+    return update(args.root.resolve(), args.spec, keep=args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
