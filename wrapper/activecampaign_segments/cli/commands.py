@@ -7,7 +7,6 @@ and the exit code of its class (see ``errors``), with no traceback unless ``--de
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 import sys
@@ -19,7 +18,6 @@ from typing import Annotated, TextIO
 
 import typer
 
-from activecampaign_segments import CountRecord
 from activecampaign_segments.cli import dates
 from activecampaign_segments.cli.config import (
     TOKEN_VARIABLE,
@@ -28,6 +26,7 @@ from activecampaign_segments.cli.config import (
     make_client,
 )
 from activecampaign_segments.cli.errors import CliError, ExitCode, describe, one_line, redact
+from activecampaign_segments.cli.fetch import history_records
 from activecampaign_segments.cli.formats import OutputFormat, choose_format
 from activecampaign_segments.cli.output import Interrupted, write_records
 from activecampaign_segments.cli.plot import (
@@ -274,12 +273,7 @@ def history(
                 enabled=not _to_terminal(output, stdout),
             ) as tracker,
         ):
-            records: Iterator[CountRecord] = client.count_history(
-                segment_id, since=start, until=end
-            )
-            if limit is not None:
-                # islice stops pulling, so no page beyond the limit is ever requested.
-                records = itertools.islice(records, limit)
+            records = history_records(client, segment_id, since=start, until=end, limit=limit)
             write_records(tracker.track(records), fmt, output, stdout)
 
 
@@ -357,7 +351,9 @@ def plot(
             make_client(options) as client,
             tracking(f"segment {segment_id}", lambda: client.stats.requests) as tracker,
         ):
-            records = list(tracker.track(client.count_history(segment_id, since=start, until=end)))
+            records = list(
+                tracker.track(history_records(client, segment_id, since=start, until=end))
+            )
         figure = build_figure(records, segment_id, active=active)
         save_figure(figure, output)
         changes = marked_changes(figure)
