@@ -68,13 +68,15 @@ __all__ = [
 DEFAULT_CONCURRENCY: Final = 4
 """How many windows the async client (and the CLI) walk at once unless told otherwise."""
 
-PAGES_PER_WINDOW: Final = 12
+PAGES_PER_WINDOW: Final = 20
 """How many pages wide a new window is meant to be, at the density seen last."""
 
-MAX_BUFFERED_PAGES: Final = 24
+MAX_BUFFERED_PAGES: Final = 40
 """Pages a window that is not being handed out may hold before it waits for its turn."""
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# A window is cut in two only if each half is likely to hold this many pages.
+_MIN_SPLIT_PAGES: Final = 2
 
 
 def check_concurrency(concurrency: object) -> int:
@@ -126,6 +128,7 @@ class WindowRequest:
 
 @define
 class _Window:
+    id: int
     pager: Pager
     # Lower edge in epoch seconds (inclusive); None: down to `since` or the beginning.
     lo: int | None
@@ -173,12 +176,15 @@ class WindowedWalk:
         self._concurrency = concurrency
         self._pages_per_window = pages_per_window
         self._max_buffered = max_buffered_pages
-        self._windows: list[_Window] = [_Window(head, None, finished=head.done)]
+        # Newest first: the order in which the windows' records are handed out.
+        self._windows: list[_Window] = [_Window(0, head, None, finished=head.done)]
+        self._by_id = {0: self._windows[0]}
         self._front = 0  # the window being handed out
         self._split = False  # has the head been given a lower edge yet?
         self._exhausted = head.done  # no window will be opened any more
         self._span = 1.0  # seconds one page of 50 records covers, seen last
         self._gap_answer: tuple[int, list[CountRecord]] | None = None
+        self._oldest: int | None = None  # the oldest second any answer reached
         self._known_below: _KnownBelow | None = None
 
     @classmethod
@@ -239,11 +245,12 @@ class WindowedWalk:
     @property
     def done(self) -> bool:
         """True when every record has been handed out and nothing is left to fetch."""
-        return self._front == len(self._windows) and not self._may_open()
+        rest = self._windows[self._front :]
+        return all(w.finished and not w.pages for w in rest) and not self._may_open()
 
     def wants(self, window: int) -> bool:
         """False once the answer to ``window``'s request is no longer needed."""
-        return not self._windows[window].abandoned
+        return not self._by_id[window].abandoned
 
     def next_requests(self) -> list[WindowRequest]:
         """The requests to send now (each window has at most one out at a time)."""
@@ -256,7 +263,7 @@ class WindowedWalk:
             if index != self._front and len(window.pages) >= self._max_buffered:
                 continue  # it waits for its turn: memory stays bounded
             window.waiting = True
-            requests.append(WindowRequest(index, window.pager.before))
+            requests.append(WindowRequest(window.id, window.pager.before))
         return requests
 
     def feed(self, window: int, records: list[CountRecord]) -> None:
@@ -265,13 +272,13 @@ class WindowedWalk:
         Raises:
             PaginationError: the page breaks the cursor contract (see ``Pager.feed``).
         """
-        current = self._windows[window]
+        current = self._by_id[window]
         if not current.waiting:
             raise RuntimeError(f"window {window} has no request out")
         current.waiting = False
         if current.abandoned:
             return
-        self._accept(window, records)
+        self._accept(current, records)
 
     def take(self) -> list[CountRecord]:
         """The records that can be handed out now, newest first (possibly none)."""
@@ -287,26 +294,22 @@ class WindowedWalk:
 
     # -- the plan ---------------------------------------------------------------------
 
-    def _accept(self, index: int, records: list[CountRecord]) -> None:
-        window = self._windows[index]
+    def _accept(self, window: _Window, records: list[CountRecord]) -> None:
+        lowest = window is self._windows[-1]
         requested = window.pager.before
         outcome = window.pager.feed(records)
         window.answered = True
+        if records and (self._oldest is None or records[-1].epoch < self._oldest):
+            self._oldest = records[-1].epoch
         if outcome.records:
             window.pages.append(outcome.records)
         window.finished = window.pager.done
-        if len(records) == PAGE_SIZE:
-            lowest = index == len(self._windows) - 1
-            if lowest and records[0].epoch != records[-1].epoch:
-                seconds = (records[0].recorded_at - records[-1].recorded_at).total_seconds()
-                self._span = max(seconds, 1.0)
+        if len(records) == PAGE_SIZE and lowest and records[0].epoch != records[-1].epoch:
+            seconds = (records[0].recorded_at - records[-1].recorded_at).total_seconds()
+            self._span = max(seconds, 1.0)
         if len(records) < PAGE_SIZE:
             self._learn_end(requested, records)
-        elif (
-            window.lo is not None
-            and index == len(self._windows) - 1
-            and records[0].epoch < window.lo
-        ):
+        elif window.lo is not None and lowest and records[0].epoch < window.lo:
             # A full answer entirely below the lowest window: nothing lies between its
             # newest record and the window, and it is exactly the first answer of a
             # window starting just above that record.
@@ -337,6 +340,9 @@ class WindowedWalk:
         return True
 
     def _open_windows(self) -> None:
+        while self._exhausted and len(self._windows) - self._front < self._concurrency:
+            if not self._split_widest():
+                break
         while self._may_open():
             if len(self._windows) - self._front >= self._concurrency:
                 return
@@ -379,17 +385,57 @@ class WindowedWalk:
                 if not seed:
                     self._exhausted = True
                     return
-        pager = Pager.start(self.segment_id, before=hi, since=self._since, until=self._until)
-        window = _Window(pager, None)
-        self._windows.append(window)
-        if pager.done:
-            window.finished = window.answered = True
+        window = self._new_window(hi, len(self._windows))
+        if window.finished:
             self._exhausted = True
             return
         self._bound(window, hi - self._width())
         if seed is not None:
             window.waiting = True
-            self.feed(len(self._windows) - 1, seed)
+            self.feed(window.id, seed)
+
+    def _new_window(self, hi: int, position: int) -> _Window:
+        pager = Pager.start(self.segment_id, before=hi, since=self._since, until=self._until)
+        window = _Window(len(self._by_id), pager, None)
+        if pager.done:
+            window.finished = window.answered = True
+        self._windows.insert(position, window)
+        self._by_id[window.id] = window
+        return window
+
+    def _split_widest(self) -> bool:
+        """Near the end, give half of the widest unwalked range to a new window.
+
+        Once the history's end is known no window is opened below the lowest, and the
+        windows still walking may be few, each sending one request per round trip:
+        then the rest of the widest one is cut in two at a whole second (about half
+        a page of extra requests), so the limiter stays busy to the end. Only windows
+        with records known below them are cut: the one where the history ends may
+        hold far fewer records than its width suggests.
+        """
+        best: tuple[float, int] | None = None
+        for position in range(self._front, len(self._windows)):
+            window = self._windows[position]
+            hi, lo = window.hi, window.lo
+            if window.finished or not window.answered or hi is None or lo is None:
+                continue
+            if self._oldest is None or self._oldest >= lo:
+                continue  # the history may end inside it: its density says nothing
+            pages_left = (hi - lo) / self._span
+            if pages_left >= 2 * _MIN_SPLIT_PAGES and (best is None or pages_left > best[0]):
+                best = (pages_left, position)
+        if best is None:
+            return False
+        position = best[1]
+        window = self._windows[position]
+        assert window.hi is not None and window.lo is not None
+        middle = window.lo + (window.hi - window.lo) // 2
+        lower = self._new_window(middle, position + 1)
+        lower.lo = window.lo
+        lower.pager.since = window.pager.since
+        window.lo = middle
+        window.pager.since = _instant(middle)
+        return True
 
 
 def _instant(epoch: int) -> dt.datetime:
