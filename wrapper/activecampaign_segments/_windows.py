@@ -27,10 +27,19 @@ How the windows are chosen:
   the window below would get first, so it is handed to that window instead of being
   fetched again, and that window starts just above the answer's newest record: a
   gap of years costs no requests.
+* Once the end is known and fewer than ``concurrency`` windows are open, the widest
+  window with records known below it is cut in two at a whole second, so the limiter
+  stays busy to the last page instead of one window walking alone at one request per
+  round trip.
+
+The windows' bounds are set on their pagers (``Pager.since``, whose filtering and
+stopping the pager already does); a pager whose lower edge moves up (the head once
+the first answer shows the density, a window that is cut in two) only stops earlier.
 
 What the extra requests are: where a window ends, its last page usually reaches
 into the window below (about half a page per boundary, on average), plus at most
-one guess below the end of the history. Few, wide windows keep that small.
+one guess below the end of the history. Few, wide windows keep that small (0 to 3
+extra requests for 2,500 records in the benchmarks).
 
 Memory: at most ``concurrency`` windows are open at a time (the one being handed out
 and those below it), and a window that is not being handed out stops fetching when

@@ -21,6 +21,13 @@ loudly instead of silently.
 
 Retries and the rate limiter live in the httpx transport (``_transport``), under the
 generated client's httpx client, so raw calls through ``client.api`` get them too.
+
+The windowed parallel walk of one segment (``count_history(..., concurrency=N)``) is
+planned by ``_windows.WindowedWalk``; each client only runs its requests: the async
+client as tasks (its default, ``concurrency=4``), the sync client on N worker threads
+(only when asked: by default it walks page after page and starts no thread). Both
+loops are written the same way, and both time the first request to let the walk run
+no more windows than the shared rate limiter can use.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import time
 import types
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any, Final, NoReturn, Self
@@ -182,6 +189,12 @@ def _collect_latest(
             into[record.segment_id] = record
             continue
         raise ResponseValidationError(where, redact(problem, secret))
+
+
+def _check_waiting(requests: Sized) -> None:
+    """A walk that is not done always waits for a request; never spin or hang."""
+    if not requests:
+        raise RuntimeError("the windowed walk is not done but waits for no request (a bug)")
 
 
 class _ClientBase:
@@ -477,6 +490,7 @@ class SegmentsClient(_ClientBase):
                     yield from walk.take()
                 if walk.done:
                     return
+                _check_waiting(out)
                 finished, _ = wait_futures(out, return_when=FIRST_COMPLETED)
                 for future in finished:
                     window = out.pop(future)
@@ -643,6 +657,7 @@ class AsyncSegmentsClient(_ClientBase):
                         yield record
                 if walk.done:
                     return
+                _check_waiting(out)
                 finished, _ = await asyncio.wait(out, return_when=asyncio.FIRST_COMPLETED)
                 for task in finished:
                     window = out.pop(task)
