@@ -68,15 +68,20 @@ VARIANTS: dict[str, tuple[str, Callable[[str, str, float], Run]]] = {
 }
 
 
-def _warm_up(base_url: str, token: str) -> None:
-    """One page with each client: the first async request of a process pays for imports."""
+def _warm_up(base_url: str, token: str, rps: float) -> None:
+    """One page with each client: the first async request of a process pays for imports.
+
+    At the run's rate: a host's shared limiter keeps the lowest rate any client asked for.
+    """
 
     async def one() -> None:
-        async with AsyncSegmentsClient(base_url=base_url, api_token=token) as client:
+        async with AsyncSegmentsClient(
+            base_url=base_url, api_token=token, requests_per_second=rps
+        ) as client:
             await client.count_history_page(SEGMENT)
 
     asyncio.run(one())
-    with SegmentsClient(base_url=base_url, api_token=token) as client:
+    with SegmentsClient(base_url=base_url, api_token=token, requests_per_second=rps) as client:
         client.count_history_page(SEGMENT)
 
 
@@ -144,7 +149,7 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
         args += ["--rps", f"{rps:g}", "--latency-ms", str(latency_ms), "--token", token]
         runs: dict[str, Run] = {}
         with simulator_process(*args) as sim:
-            _warm_up(sim.base_url, token)
+            _warm_up(sim.base_url, token, rps)
             for key, (_, variant) in VARIANTS.items():
                 time.sleep(SETTLE_SECONDS)
                 runs[key] = variant(sim.base_url, token, rps)

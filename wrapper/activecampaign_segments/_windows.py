@@ -12,10 +12,11 @@ How the windows are chosen:
 
 * The first request is the sequential walk's own (``before=None``, or ``until``).
   A short first page is the whole history: one request, as sequentially.
-* From then on the walk that made it (the *head*) is bounded below by ``lo``, and
-  new windows are opened below it, one after another, each as wide as
-  ``pages_per_window`` pages of the density seen last (the time span of the lowest
-  window's last full page). Edges are whole seconds, so a second never straddles two
+* From then on the walk that made it (the *head*) is bounded below by ``lo``,
+  ``HEAD_PAGES`` pages further back (narrow, so a history of a few pages still gets a
+  second window), and new windows are opened below it, one after another, each as
+  wide as ``pages_per_window`` pages of the density seen last (the time span of the
+  lowest window's last full page). Edges are whole seconds, so a second never straddles two
   windows: the pager's boundary cases (a second cut by a page boundary, a crowded
   second of 50+ records, ``since``/``until``) hold inside every window.
 * A window is opened only once every open window has had its first answer, so at
@@ -27,10 +28,11 @@ How the windows are chosen:
   the window below would get first, so it is handed to that window instead of being
   fetched again, and that window starts just above the answer's newest record: a
   gap of years costs no requests.
-* Once the end is known and fewer than ``concurrency`` windows are open, the widest
-  window with records known below it is cut in two at a whole second, so the limiter
-  stays busy to the last page instead of one window walking alone at one request per
-  round trip.
+* Once the end is known and fewer than ``concurrency`` windows are walking, the
+  widest window is cut in two at a whole second, so the limiter stays busy to the
+  last page instead of one window walking alone at one request per round trip. A
+  window with records known below it is cut first; the one where the history ends
+  only after two full answers of its own, and then its lower half is the one guess.
 
 The windows' bounds are set on their pagers (``Pager.since``, whose filtering and
 stopping the pager already does); a pager whose lower edge moves up (the head once
@@ -41,10 +43,12 @@ into the window below (about half a page per boundary, on average), plus at most
 one guess below the end of the history. Few, wide windows keep that small (0 to 3
 extra requests for 2,500 records in the benchmarks).
 
-Memory: at most ``concurrency`` windows are open at a time (the one being handed out
-and those below it), and a window that is not being handed out stops fetching when
-it holds ``max_buffered_pages`` pages, until its turn comes. So at most about
-``concurrency * max_buffered_pages * 50`` records are held.
+Memory: at most ``concurrency`` windows walk at a time, and at most twice that are
+open (the one being handed out, and those below it, walking or walked and waiting for
+their turn); a window that is not being handed out stops fetching when it holds
+``max_buffered_pages`` pages, until its turn comes. So at most about
+``2 * concurrency * max_buffered_pages * 50`` records are held (10,000 by default),
+however long the history.
 
 How many windows are worth running: a window sends one request per round trip, and
 the rate limiter lets ``rate`` requests out per second, so ``rate * round_trip``
@@ -77,15 +81,18 @@ __all__ = [
 DEFAULT_CONCURRENCY: Final = 4
 """How many windows the async client (and the CLI) walk at once unless told otherwise."""
 
-PAGES_PER_WINDOW: Final = 20
+PAGES_PER_WINDOW: Final = 15
 """How many pages wide a new window is meant to be, at the density seen last."""
 
-MAX_BUFFERED_PAGES: Final = 40
+HEAD_PAGES: Final = 5
+"""How many pages wide the first window (after the first page) is meant to be."""
+
+MAX_BUFFERED_PAGES: Final = 25
 """Pages a window that is not being handed out may hold before it waits for its turn."""
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # A window is cut in two only if each half is likely to hold this many pages.
-_MIN_SPLIT_PAGES: Final = 2
+_MIN_SPLIT_PAGES: Final = 1
 
 
 def check_concurrency(concurrency: object) -> int:
@@ -146,6 +153,7 @@ class _Window:
     answered: bool = False  # its first answer arrived
     finished: bool = False  # no further request (walked, or abandoned)
     abandoned: bool = False
+    full_answers: int = 0  # answers of 50 records: it reaches further
 
     @property
     def hi(self) -> int | None:
@@ -308,6 +316,7 @@ class WindowedWalk:
         requested = window.pager.before
         outcome = window.pager.feed(records)
         window.answered = True
+        window.full_answers += len(records) == PAGE_SIZE
         if records and (self._oldest is None or records[-1].epoch < self._oldest):
             self._oldest = records[-1].epoch
         if outcome.records:
@@ -349,11 +358,11 @@ class WindowedWalk:
         return True
 
     def _open_windows(self) -> None:
-        while self._exhausted and len(self._windows) - self._front < self._concurrency:
+        while self._exhausted and self._has_room():
             if not self._split_widest():
                 break
         while self._may_open():
-            if len(self._windows) - self._front >= self._concurrency:
+            if not self._has_room():
                 return
             if not all(w.answered or w.finished for w in self._windows[self._front :]):
                 return  # at most one window at a time is a guess
@@ -362,11 +371,20 @@ class WindowedWalk:
             else:
                 self._open_below()
 
+    def _has_room(self) -> bool:
+        """Fewer than ``concurrency`` windows walking, and fewer than twice that open
+        (walked but still waiting to be handed out): the pace and the memory bound."""
+        open_windows = self._windows[self._front :]
+        walking = sum(1 for w in open_windows if not w.finished)
+        return walking < self._concurrency and len(open_windows) < 2 * self._concurrency
+
     def _split_head(self) -> None:
         head = self._windows[0]
         assert head.hi is not None  # answered and not finished: it has a cursor
         self._split = True
-        self._bound(head, head.hi - self._width())
+        # The head is kept narrow: a history that ends within a few pages then still
+        # has a window below the head to walk at the same time.
+        self._bound(head, head.hi - self._width(min(HEAD_PAGES, self._pages_per_window)))
 
     def _bound(self, window: _Window, lo: int) -> None:
         """Give ``window`` the lower edge ``lo``, or none if it reaches ``since`` or 0."""
@@ -377,8 +395,9 @@ class WindowedWalk:
         window.lo = lo
         pager.since = _instant(lo)
 
-    def _width(self) -> int:
-        return max(1, math.ceil(self._pages_per_window * self._span))
+    def _width(self, pages: int | None = None) -> int:
+        pages = self._pages_per_window if pages is None else pages
+        return max(1, math.ceil(pages * self._span))
 
     def _open_below(self) -> None:
         lowest = self._windows[-1]
@@ -422,20 +441,26 @@ class WindowedWalk:
         with records known below them are cut: the one where the history ends may
         hold far fewer records than its width suggests.
         """
-        best: tuple[float, int] | None = None
+        open_windows = self._windows[self._front :]
+        may_guess = all(w.answered or w.finished for w in open_windows)
+        best: tuple[bool, float, int] | None = None
         for position in range(self._front, len(self._windows)):
             window = self._windows[position]
             hi, lo = window.hi, window.lo
             if window.finished or not window.answered or hi is None or lo is None:
                 continue
-            if self._oldest is None or self._oldest >= lo:
-                continue  # the history may end inside it: its density says nothing
+            # With records known below it, its lower half holds records too; else the
+            # history ends inside it and the lower half is a guess (one at a time).
+            interior = self._oldest is not None and self._oldest < lo
+            if not interior and not (may_guess and window.full_answers >= 2):
+                continue  # its own next answer may well show the end
             pages_left = (hi - lo) / self._span
-            if pages_left >= 2 * _MIN_SPLIT_PAGES and (best is None or pages_left > best[0]):
-                best = (pages_left, position)
+            candidate = (interior, pages_left, position)
+            if pages_left >= 2 * _MIN_SPLIT_PAGES and (best is None or candidate > best):
+                best = candidate
         if best is None:
             return False
-        position = best[1]
+        position = best[2]
         window = self._windows[position]
         assert window.hi is not None and window.lo is not None
         middle = window.lo + (window.hi - window.lo) // 2
