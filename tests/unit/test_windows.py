@@ -73,9 +73,13 @@ def windowed(
     choose: Chooser = lambda pending: 0,
     *,
     concurrency: int = 4,
+    pace_to: int | None = None,
     **options: object,
 ) -> tuple[list[str], list[WindowRequest], WindowedWalk]:
-    """Drive the planner, answering one outstanding request at a time (``choose`` which)."""
+    """Drive the planner, answering one outstanding request at a time (``choose`` which).
+
+    ``pace_to``: after the first answer, limit the windows to this many (as the clients
+    do once they have timed the first request)."""
     walk = WindowedWalk.start("s", concurrency=concurrency, **options)  # type: ignore[arg-type]
     out: list[str] = []
     pending: list[WindowRequest] = []
@@ -92,6 +96,9 @@ def windowed(
         request = pending.pop(choose(pending))
         if walk.wants(request.window):
             walk.feed(request.window, answer(history, request.before))
+            if pace_to is not None:
+                walk.limit_concurrency(pace_to)
+                pace_to = None
         pending = [p for p in pending if walk.wants(p.window)]
     raise AssertionError("the walk did not end")
 
@@ -190,11 +197,12 @@ def test_windows_run_at_once_and_two_records_per_second_survive_every_edge() -> 
     ),
     seed=st.integers(0, 2**16),
     concurrency=st.integers(1, 6),
+    pace_to=st.none() | st.integers(1, 6),
     pages_per_window=st.integers(1, 30),
 )
 @settings(max_examples=150, deadline=None)
 def test_generated_histories_in_any_answer_order(
-    gaps: list[int], seed: int, concurrency: int, pages_per_window: int
+    gaps: list[int], seed: int, concurrency: int, pace_to: int | None, pages_per_window: int
 ) -> None:
     stamps, at = [], START * 1000
     for gap in gaps:
@@ -202,7 +210,11 @@ def test_generated_histories_in_any_answer_order(
         stamps.append(at)
     history = make(stamps)
     got, _, _ = windowed(
-        history, seeded(seed), concurrency=concurrency, pages_per_window=pages_per_window
+        history,
+        seeded(seed),
+        concurrency=concurrency,
+        pace_to=pace_to,
+        pages_per_window=pages_per_window,
     )
     assert got == sequential(history)[0]
 
