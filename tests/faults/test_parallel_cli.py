@@ -1,8 +1,8 @@
-"""``ac-segments history`` and ``plot`` fetch through the windowed walk (cli/fetch.py), over loopback.
+"""``ac-segments history`` and ``plot`` fetch through the windowed walk (cli/fetch.py).
 
-Against an in-thread simulator with a little latency and no rate limit, so the windows
-really run at once: the output is the page-after-page walk's, record for record, and
-``--limit`` closes the walk (no worker thread outlives the command).
+Over loopback, against an in-thread simulator with a little latency and no rate limit,
+so the windows really run at once: the output is the page-after-page walk's, record
+for record, and ``--limit`` closes the walk (no worker thread outlives the command).
 """
 
 from __future__ import annotations
