@@ -16,7 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from bench import b0_inprocess, b1_saturation, b2_loopback, b3_memory, b5_store, machine
+from bench import (
+    b0_inprocess,
+    b1_saturation,
+    b2_loopback,
+    b3_memory,
+    b4_parallel,
+    b5_store,
+    machine,
+)
 from bench.results import Figure, table, write_json
 
 BENCHMARKS: dict[str, ModuleType] = {
@@ -24,6 +32,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "1": b1_saturation,
     "2": b2_loopback,
     "3": b3_memory,
+    "4": b4_parallel,
     "5": b5_store,
 }
 TOKEN_VARIABLE = "BENCH_API_TOKEN"

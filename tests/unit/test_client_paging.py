@@ -1,4 +1,9 @@
-"""Paging through the clients (sync and async alike) against an in-memory API."""
+"""Paging through the clients (sync and async alike) against an in-memory API.
+
+Tests that assert the exact cursors sent pass ``concurrency=1``: they check the
+page-after-page walk, which the async client's default windowed walk
+(tests/unit/test_windows_client.py) must equal record for record.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ def run_ids(records) -> list[str]:
 def test_every_record_once_newest_first(connect, count):
     truth = history("42", count)
     fake = FakeApi({"42": truth})
-    records = connect(fake).history("42")
+    records = connect(fake).history("42", concurrency=1)
 
     assert run_ids(records) == [r["run_id"] for r in truth]
     assert all(r.segment_id == "42" for r in records)
@@ -64,7 +69,7 @@ def test_two_records_sharing_the_boundary_second(connect):
     # cursor would skip record 50.
     truth = crowded_history("s", before=49, crowd=2, after=30)
     fake = FakeApi({"s": truth})
-    records = connect(fake).history("s")
+    records = connect(fake).history("s", concurrency=1)
     assert run_ids(records) == [r["run_id"] for r in truth]
     assert fake.cursors == [None, epoch_of(truth[49]) + 1]
 
@@ -77,7 +82,7 @@ def test_sixty_records_in_one_second_are_each_yielded_once_and_warned(connect, c
     truth = crowded_history("s", before=30, crowd=60, after=30)
     fake = FakeApi({"s": truth})
     with caplog.at_level(logging.WARNING, logger="activecampaign_segments"):
-        records = connect(fake).history("s")
+        records = connect(fake).history("s", concurrency=1)
 
     ids = run_ids(records)
     assert max(Counter(ids).values()) == 1
@@ -96,7 +101,7 @@ def test_a_full_first_page_within_one_second_steps_below_it(connect, caplog):
     truth = crowded_history("s", before=0, crowd=55, after=3)
     fake = FakeApi({"s": truth})
     with caplog.at_level(logging.WARNING, logger="activecampaign_segments"):
-        records = connect(fake).history("s")
+        records = connect(fake).history("s", concurrency=1)
     assert run_ids(records) == [f"crowd-{i}" for i in range(50)] + ["old-0", "old-1", "old-2"]
     assert fake.cursors == [None, epoch_of(truth[0])]
     assert "share the second" in caplog.text
@@ -105,7 +110,7 @@ def test_a_full_first_page_within_one_second_steps_below_it(connect, caplog):
 def test_a_server_that_ignores_the_cursor_raises_instead_of_spinning(connect):
     fake = FakeApi({"42": history("42", 120)}, ignore_cursor=True)
     with pytest.raises(PaginationError) as info:
-        connect(fake).history("42")
+        connect(fake).history("42", concurrency=1)
     assert info.value.segment_id == "42"
     assert info.value.cursor == epoch_of(history("42", 120)[49]) + 1
     assert len(fake.requests) == 2
@@ -116,7 +121,7 @@ def test_a_server_that_ignores_the_cursor_within_one_second_raises(connect):
     # walk steps below the second, and the next repeat is caught.
     fake = FakeApi({"s": crowded_history("s", before=0, crowd=50, after=0)}, ignore_cursor=True)
     with pytest.raises(PaginationError):
-        connect(fake).history("s")
+        connect(fake).history("s", concurrency=1)
     assert len(fake.requests) == 2
 
 

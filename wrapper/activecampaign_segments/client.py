@@ -21,12 +21,23 @@ loudly instead of silently.
 
 Retries and the rate limiter live in the httpx transport (``_transport``), under the
 generated client's httpx client, so raw calls through ``client.api`` get them too.
+
+The windowed parallel walk of one segment (``count_history(..., concurrency=N)``) is
+planned by ``_windows.WindowedWalk``; each client only runs its requests: the async
+client as tasks (its default, ``concurrency=4``), the sync client on N worker threads
+(only when asked: by default it walks page after page and starts no thread). Both
+loops are written the same way, and both time the first request to let the walk run
+no more windows than the shared rate limiter can use.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import types
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sized
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from typing import Any, Final, NoReturn, Required, Self, TypedDict
 
 import httpx
@@ -54,6 +65,12 @@ from ._limiter import RateLimiter, limiter_key, shared_limiter
 from ._paging import Pager, Timepoint
 from ._records import CountPage, CountRecord, parse_count_history
 from ._transport import AsyncRetryingTransport, RetryingTransport, TransportStats
+from ._windows import (
+    DEFAULT_CONCURRENCY,
+    WindowedWalk,
+    check_concurrency,
+    windows_worth_running,
+)
 
 __all__ = ["AsyncSegmentsClient", "SegmentsClient"]
 
@@ -201,6 +218,12 @@ def _collect_latest(
         raise ResponseValidationError(where, redact(problem, secret))
 
 
+def _check_waiting(requests: Sized) -> None:
+    """A walk that is not done always waits for a request; never spin or hang."""
+    if not requests:
+        raise RuntimeError("the windowed walk is not done but waits for no request (a bug)")
+
+
 class _ClientBase:
     """What the sync and async clients share: settings, the generated client, stats."""
 
@@ -301,6 +324,15 @@ class _ClientBase:
             # retries and rate limit; the default inner transport applies them instead.
             "trust_env": False,
         }
+
+    def _waits(self) -> float:
+        """Seconds this client's requests spent so far waiting (limiter, retry backoff)."""
+        return self._stats.limiter_wait + self._stats.retry_wait
+
+    def _pace(self, walk: WindowedWalk, concurrency: int, round_trip: float) -> None:
+        """After the first answer: run only as many windows as the limiter can use."""
+        rate = None if self._limiter is None else self._limiter.rate
+        walk.limit_concurrency(windows_worth_running(concurrency, round_trip, rate))
 
     @property
     def api(self) -> AuthenticatedClient:
@@ -435,6 +467,7 @@ class SegmentsClient(_ClientBase):
         *,
         since: Timepoint | None = None,
         until: Timepoint | None = None,
+        concurrency: int = 1,
     ) -> Iterator[CountRecord]:
         """Every count record of a segment, newest first, fetched lazily page by page.
 
@@ -443,12 +476,65 @@ class SegmentsClient(_ClientBase):
             since: keep records recorded at or after this (aware datetime or epoch
                 seconds); paging stops at the first older record.
             until: keep records recorded strictly before this; paging starts there.
+            concurrency: how many time windows of the history to fetch at once, on
+                worker threads (the windowed walk of ``docs/parallel-walk.md``). The
+                default 1 walks page after page in the calling thread, with no thread
+                started; the CLI passes 4. The records and their order are the same
+                either way.
 
         Every record is yielded exactly once, including records that share a second
         across a page boundary. Arguments are checked now (``ValueError``).
+
+        With ``concurrency > 1``, stopping early (``break``, ``close()``) cancels the
+        requests not yet sent and waits for those already sent (at most
+        ``concurrency``) before it returns; an error in any window is raised here
+        and stops the others the same way.
         """
-        pages = self.count_history_pages(segment_id, since=since, until=until)
-        return (record for page in pages for record in page.records)
+        if check_concurrency(concurrency) == 1:
+            pages = self.count_history_pages(segment_id, since=since, until=until)
+            return (record for page in pages for record in page.records)
+        walk = WindowedWalk.start(
+            _check_segment_id(segment_id), since=since, until=until, concurrency=concurrency
+        )
+        return self._walk_windows(walk)
+
+    def _timed_fetch(self, segment_id: str, before: int | None) -> tuple[list[CountRecord], float]:
+        waits, start = self._waits(), time.perf_counter()
+        records = self._fetch(segment_id, before)
+        return records, time.perf_counter() - start - (self._waits() - waits)
+
+    def _walk_windows(self, walk: WindowedWalk) -> Iterator[CountRecord]:
+        # The same loop as AsyncSegmentsClient._walk_windows, with threads for tasks.
+        concurrency, paced = walk.concurrency, False
+        pool = ThreadPoolExecutor(concurrency, thread_name_prefix="ac-segments-window")
+        out: dict[Future[tuple[list[CountRecord], float]], int] = {}
+        try:
+            while True:
+                for _ in range(2):  # handing out records may make room for a window
+                    for request in walk.next_requests():
+                        future = pool.submit(self._timed_fetch, walk.segment_id, request.before)
+                        out[future] = request.window
+                    yield from walk.take()
+                if walk.done:
+                    return
+                _check_waiting(out)
+                finished, _ = wait_futures(out, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    window = out.pop(future)
+                    if not walk.wants(window):
+                        continue  # abandoned: its answer (or failure) is not needed
+                    records, round_trip = future.result()
+                    walk.feed(window, records)
+                    if not paced:
+                        paced = True
+                        self._pace(walk, concurrency, round_trip)
+                for future, window in out.items():
+                    if not walk.wants(window):
+                        future.cancel()
+        finally:
+            for future in out:
+                future.cancel()
+            pool.shutdown(wait=True)
 
     def latest_counts(self, ids: Iterable[str]) -> dict[str, CountRecord]:
         """The most recent count of each segment, keyed by segment id.
@@ -551,9 +637,73 @@ class AsyncSegmentsClient(_ClientBase):
         *,
         since: Timepoint | None = None,
         until: Timepoint | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> AsyncIterator[CountRecord]:
-        """Every count record, newest first; see [`SegmentsClient.count_history`][]."""
-        return self._records(self.count_history_pages(segment_id, since=since, until=until))
+        """Every count record, newest first; see [`SegmentsClient.count_history`][].
+
+        Args:
+            segment_id: the segment's id (any string; it is URL-encoded).
+            since: keep records recorded at or after this (aware datetime or epoch
+                seconds).
+            until: keep records recorded strictly before this.
+            concurrency: how many time windows of the history are fetched at once
+                (default 4; 1 walks page after page). Windows share the client's rate
+                limiter; after the first answer the walk runs only as many as the
+                limiter can use (one, sending exactly the page-after-page requests,
+                when the server answers faster than the limiter lets requests out).
+                The records and their order are the same either way.
+
+        Stopping early (``break``, then ``aclose()`` or garbage collection; use
+        ``contextlib.aclosing`` to make it immediate) cancels the requests in
+        flight; an error in any window is raised here and cancels the others.
+        """
+        if check_concurrency(concurrency) == 1:
+            return self._records(self.count_history_pages(segment_id, since=since, until=until))
+        walk = WindowedWalk.start(
+            _check_segment_id(segment_id), since=since, until=until, concurrency=concurrency
+        )
+        return self._walk_windows(walk)
+
+    async def _timed_fetch(
+        self, segment_id: str, before: int | None
+    ) -> tuple[list[CountRecord], float]:
+        waits, start = self._waits(), time.perf_counter()
+        records = await self._fetch(segment_id, before)
+        return records, time.perf_counter() - start - (self._waits() - waits)
+
+    async def _walk_windows(self, walk: WindowedWalk) -> AsyncIterator[CountRecord]:
+        concurrency, paced = walk.concurrency, False
+        out: dict[asyncio.Task[tuple[list[CountRecord], float]], int] = {}
+        try:
+            while True:
+                for _ in range(2):  # handing out records may make room for a window
+                    for request in walk.next_requests():
+                        fetch = self._timed_fetch(walk.segment_id, request.before)
+                        out[asyncio.create_task(fetch)] = request.window
+                    for record in walk.take():
+                        yield record
+                if walk.done:
+                    return
+                _check_waiting(out)
+                finished, _ = await asyncio.wait(out, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    window = out.pop(task)
+                    if not walk.wants(window):
+                        continue  # abandoned: its answer (or failure) is not needed
+                    records, round_trip = task.result()
+                    walk.feed(window, records)
+                    if not paced:
+                        paced = True
+                        self._pace(walk, concurrency, round_trip)
+                for task, window in out.items():
+                    if not walk.wants(window):
+                        task.cancel()
+        finally:
+            for task in out:
+                task.cancel()
+            # Wait for the cancellations to land, so no task outlives the walk and no
+            # failure of an abandoned request is left unretrieved.
+            await asyncio.gather(*out, return_exceptions=True)
 
     @staticmethod
     async def _records(pages: AsyncIterator[CountPage]) -> AsyncIterator[CountRecord]:

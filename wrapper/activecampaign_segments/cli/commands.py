@@ -7,7 +7,6 @@ and the exit code of its class (see ``errors``), with no traceback unless ``--de
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 import sys
@@ -282,11 +281,10 @@ def history(
                 lambda: client.stats.requests,
                 enabled=not _to_terminal(output, stdout),
             ) as tracker,
-            history_records(client, segment_id, since=start, until=end, db=db) as records,
+            history_records(
+                client, segment_id, since=start, until=end, db=db, limit=limit
+            ) as records,
         ):
-            if limit is not None:
-                # islice stops pulling, so no page beyond the limit is ever requested.
-                records = itertools.islice(records, limit)
             write_records(tracker.track(records), fmt, output, stdout)
 
 

@@ -20,6 +20,7 @@ import typer
 from activecampaign_segments import CountRecord, SegmentsClient
 from activecampaign_segments.cli.config import GlobalOptions, make_client
 from activecampaign_segments.cli.errors import CliError, ExitCode
+from activecampaign_segments.cli.fetch import fetch_history
 from activecampaign_segments.store import DEFAULT_TIMEOUT, HistoryStore
 
 __all__ = ["DB_VARIABLE", "DbOption", "history_records", "sync_command"]
@@ -47,18 +48,25 @@ def history_records(
     since: dt.datetime | None,
     until: dt.datetime | None,
     db: Path | None,
+    limit: int | None = None,
 ) -> Iterator[Iterator[CountRecord]]:
-    """The segment's records newest first: fetched, or (with ``db``) synced then read.
+    """The segment's records newest first, at most ``limit``: fetched, or synced then read.
 
-    The sync happens on entry, before anything is written out, so a failing sync
-    leaves the output untouched; the store file stays open for the ``with`` block.
+    Without ``db`` they come from the parallel walk (``fetch.fetch_history``), closed on
+    exit so no request outlives the block. With ``db`` the sync happens on entry, before
+    anything is written out, so a failing sync leaves the output untouched; the store
+    file stays open for the ``with`` block.
     """
     if db is None:
-        yield client.count_history(segment_id, since=since, until=until)
+        fetched = fetch_history(client, segment_id, since=since, until=until, limit=limit)
+        try:
+            yield fetched
+        finally:
+            fetched.close()
         return
     with HistoryStore(db) as store:
         store.sync(client, [segment_id])
-        yield store.records(segment_id, since=since, until=until)
+        yield store.records(segment_id, since=since, until=until, limit=limit)
 
 
 def sync_command(
