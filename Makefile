@@ -49,8 +49,12 @@ lint: install ## ruff check, ruff format --check, mypy --strict on wrapper/ and 
 	$(BIN)/openapi-spec-validator openapi/segments.json
 	$(MAKE) --no-print-directory docs
 
+# Two workers (pytest-xdist): most of the suite waits on rate limits and latency, not CPU,
+# so the tests run on both cores of a CI machine; PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= 2
+
 test: lint check-generated ## lint + check-generated + the whole pytest suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # Each product area keeps its own targets in mk/<area>.mk (contract, demo, bench, ...).
 -include mk/*.mk

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,25 @@ def test_first_sync_stores_what_the_walk_yields_for_every_shape(
             summary = store.summary(segment_id)
             assert summary is not None and summary.complete
         assert [s.segment_id for s in store.segments()] == sorted(EVERY_SHAPE)
+
+
+def test_a_sync_with_parallel_windows_stores_the_same_and_catches_up_with_one_request(
+    make_sim: Callable[..., SimulatorHandle], db: Path
+) -> None:
+    # Latency, so the windows of the walk really overlap (what `ac-segments sync` does).
+    sim = make_sim(latency=0.02)
+    with client_for(sim) as client, HistoryStore(db) as store:
+        results = store.sync(client, EVERY_SHAPE, concurrency=4)
+        for segment_id, result in zip(EVERY_SHAPE, results, strict=True):
+            assert list(store.records(segment_id)) == walked(sim, segment_id), segment_id
+            assert result.added == result.stored
+        add_counts(sim, BIG, [1000], "parallel")
+        before = client.stats.requests
+        (result,) = store.sync(client, [BIG], concurrency=4)
+        assert client.stats.requests - before == 1
+        assert result.added == 1
+        with pytest.raises(ValueError, match="concurrency"):
+            store.sync(client, [BIG], concurrency=0)
 
 
 def test_a_second_sync_with_nothing_new_makes_one_request(

@@ -20,7 +20,7 @@ import typer
 from activecampaign_segments import CountRecord, SegmentsClient
 from activecampaign_segments.cli.config import GlobalOptions, make_client
 from activecampaign_segments.cli.errors import CliError, ExitCode
-from activecampaign_segments.cli.fetch import fetch_history
+from activecampaign_segments.cli.fetch import CLI_CONCURRENCY, fetch_history
 from activecampaign_segments.store import DEFAULT_TIMEOUT, HistoryStore
 
 __all__ = ["DB_VARIABLE", "DbOption", "history_records", "sync_command"]
@@ -65,7 +65,7 @@ def history_records(
             fetched.close()
         return
     with HistoryStore(db) as store:
-        store.sync(client, [segment_id])
+        store.sync(client, [segment_id], concurrency=CLI_CONCURRENCY)
         yield store.records(segment_id, since=since, until=until, limit=limit)
 
 
@@ -111,7 +111,7 @@ def sync_command(
             raise CliError(ExitCode.USAGE, "no segment ids given (on the command line or stdin)")
         with make_client(options) as client, HistoryStore(db, timeout=lock_timeout) as store:
             for segment_id in ids:
-                (result,) = store.sync(client, [segment_id])
+                (result,) = store.sync(client, [segment_id], concurrency=CLI_CONCURRENCY)
                 typer.echo(
                     f"segment {segment_id}: {result.stored:,} records stored, {result.added:,} new"
                 )

@@ -258,7 +258,7 @@ class Database:
         )
 
     def segment(self, segment_id: str) -> tuple[SegmentRow | None, int]:
-        """One segment's row as in :meth:`segments` (``None`` if never synced), and its
+        """One segment's row as in `segments` (``None`` if never synced), and its
         number of unfinished walks."""
         rows = self._read(
             "SELECT s.segment_id, COUNT(r.run_id), MAX(r.recorded_us), MIN(r.recorded_us),"

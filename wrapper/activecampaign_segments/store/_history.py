@@ -209,7 +209,13 @@ class HistoryStore:
         """Close the file. The store cannot be used afterwards."""
         self._database.close()
 
-    def sync(self, client: SegmentsClient, segment_ids: Iterable[str]) -> list[SyncResult]:
+    def sync(
+        self,
+        client: SegmentsClient,
+        segment_ids: Iterable[str],
+        *,
+        concurrency: int | None = None,
+    ) -> list[SyncResult]:
         """Fetch what is new for each segment and store it; finish any interrupted sync.
 
         The first sync of a segment fetches its whole history; later ones walk from
@@ -221,6 +227,10 @@ class HistoryStore:
         Args:
             client: the client to fetch with (its rate limit and retries apply).
             segment_ids: the segments, in the order to sync them.
+            concurrency: time windows fetched at once while walking a segment (see
+                ``SegmentsClient.count_history``); ``None`` keeps the client's default
+                (page after page). A first sync of a long history is much faster with
+                4 on a real account (the CLI's choice); what is stored is the same.
 
         Returns:
             One ``SyncResult`` per segment, in the order given.
@@ -239,9 +249,12 @@ class HistoryStore:
                 "HistoryStore.sync needs a SegmentsClient; with an AsyncSegmentsClient use "
                 "AsyncHistoryStore"
             )
-        return [self._sync_one(client, segment_id) for segment_id in _check_ids(segment_ids)]
+        ids = _check_ids(segment_ids)
+        return [self._sync_one(client, segment_id, concurrency) for segment_id in ids]
 
-    def _sync_one(self, client: SegmentsClient, segment_id: str) -> SyncResult:
+    def _sync_one(
+        self, client: SegmentsClient, segment_id: str, concurrency: int | None
+    ) -> SyncResult:
         database = self._database
         account = _account(client)
         database.check_account(account)
@@ -251,7 +264,12 @@ class HistoryStore:
                 database.forget_walk(walk)
                 continue
             batcher = Batcher(walk)
-            for record in client.count_history(segment_id, **_bounds(walk)):
+            records = (
+                client.count_history(segment_id, **_bounds(walk))
+                if concurrency is None
+                else client.count_history(segment_id, **_bounds(walk), concurrency=concurrency)
+            )
+            for record in records:
                 batch = batcher.add(record)
                 if batch is not None:
                     added += database.save(batch, _now_us(), account)
@@ -304,7 +322,7 @@ class HistoryStore:
 
 
 class AsyncHistoryStore:
-    """The asyncio twin of :class:`HistoryStore`: the same file, arguments and behaviour.
+    """The asyncio twin of `HistoryStore`: the same file, arguments and behaviour.
 
     The common case::
 
@@ -316,8 +334,8 @@ class AsyncHistoryStore:
 
     SQLite runs in worker threads (``asyncio.to_thread``), so the event loop never waits
     on the file; several segments are synced concurrently (under the client's shared
-    rate limit). The file is opened by ``async with`` or :meth:`open`; the errors of
-    :class:`HistoryStore` are raised there.
+    rate limit). The file is opened by ``async with`` or `open`; the errors of
+    `HistoryStore` are raised there.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -355,7 +373,7 @@ class AsyncHistoryStore:
     async def sync(
         self, client: AsyncSegmentsClient, segment_ids: Iterable[str]
     ) -> list[SyncResult]:
-        """Fetch what is new for each segment; see :meth:`HistoryStore.sync`.
+        """Fetch what is new for each segment; see `HistoryStore.sync`.
 
         Up to four segments are synced at once; if one fails, the others are cancelled
         (what they stored stays) and the first error is raised.
@@ -407,7 +425,7 @@ class AsyncHistoryStore:
         until: Timepoint | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CountRecord]:
-        """The stored records, newest first; see :meth:`HistoryStore.records`."""
+        """The stored records, newest first; see `HistoryStore.records`."""
         chunks = _Reads(self._db()).chunks(segment_id, since, until, limit)
         while True:
             chunk = await asyncio.to_thread(next, chunks, None)
