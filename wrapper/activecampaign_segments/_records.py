@@ -39,7 +39,7 @@ from attrs import field, frozen
 
 from ._errors import ResponseValidationError, Secret, redact
 
-__all__ = ["CountPage", "CountRecord", "parse_count_history"]
+__all__ = ["CountPage", "CountRecord", "extra_mapping", "parse_count_history"]
 
 UTC: Final = dt.UTC
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -117,6 +117,14 @@ class _Extra(Mapping[str, object]):
 
 
 _NO_EXTRA: Final = _Extra({})
+
+
+def extra_mapping(values: Mapping[str, object]) -> Mapping[str, object]:
+    """``values`` as a ``CountRecord.extra``: read-only, the modelled names left out.
+
+    For code that rebuilds records from elsewhere (the history store reads them back).
+    """
+    return _Extra(values) if values else _NO_EXTRA
 
 
 @frozen

@@ -284,12 +284,13 @@ def _upsert(db: sqlite3.Connection, segment_id: str, rows: list[Row]) -> int:
         (segment_id, *(row[1] for row in rows)),
     ).fetchone()[0]
     db.executemany(
-        f"INSERT INTO records ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+        f"INSERT INTO records ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
         " ON CONFLICT (segment_id, run_id) DO UPDATE SET"
         " recorded_us = excluded.recorded_us, tiebreak = excluded.tiebreak,"
         " result_count = excluded.result_count,"
         " active_result_count = excluded.active_result_count,"
-        " segment_hash = excluded.segment_hash, updating_run_id = excluded.updating_run_id",
+        " segment_hash = excluded.segment_hash, updating_run_id = excluded.updating_run_id,"
+        " extra = excluded.extra",
         rows,
     )
     return len({row[1] for row in rows}) - int(known)

@@ -8,22 +8,24 @@ same ``epoch``), and the CLI prints it byte for byte as it prints a fetched one.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Final
 
 from .._paging import Timepoint, to_instant
-from .._records import CountRecord
+from .._records import CountRecord, extra_mapping
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND: Final = dt.timedelta(microseconds=1)
 _US_PER_SECOND: Final = 1_000_000
 
-Row = tuple[str, str, int, int, int, int | None, str, str | None]
+Row = tuple[str, str, int, int, int, int | None, str, str | None, str | None]
 """``(segment_id, run_id, recorded_us, tiebreak, result_count, active_result_count,
-segment_hash, updating_run_id)``: the column order of ``records``."""
+segment_hash, updating_run_id, extra)``: the column order of ``records`` (``extra`` a
+JSON object, or ``None`` when the record has none)."""
 
 COLUMNS: Final = (
     "segment_id, run_id, recorded_us, tiebreak, result_count, "
-    "active_result_count, segment_hash, updating_run_id"
+    "active_result_count, segment_hash, updating_run_id, extra"
 )
 
 
@@ -53,12 +55,24 @@ def to_row(record: CountRecord, tiebreak: int) -> Row:
         record.active_result_count,
         record.segment_hash,
         record.updating_run_id,
+        # Key order kept (the CLI's JSON output prints it as sent); non-ASCII as is.
+        json.dumps(dict(record.extra), ensure_ascii=False) if record.extra else None,
     )
 
 
 def from_row(row: Row) -> CountRecord:
     """The ``CountRecord`` a row holds (equal to the one it was made from)."""
-    segment_id, run_id, recorded_us, _tiebreak, result_count, active, segment_hash, updating = row
+    (
+        segment_id,
+        run_id,
+        recorded_us,
+        _tiebreak,
+        result_count,
+        active,
+        segment_hash,
+        updating,
+        extra,
+    ) = row
     return CountRecord(
         segment_id=segment_id,
         recorded_at=_EPOCH + dt.timedelta(microseconds=recorded_us),
@@ -68,6 +82,7 @@ def from_row(row: Row) -> CountRecord:
         segment_hash=segment_hash,
         run_id=run_id,
         updating_run_id=updating,
+        extra=extra_mapping(json.loads(extra) if extra is not None else {}),
     )
 
 

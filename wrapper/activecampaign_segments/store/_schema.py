@@ -14,6 +14,8 @@ Tables (version 1):
     ``recorded_us`` is the timestamp in whole microseconds since the epoch (lossless),
     ``tiebreak`` the record's place among records of the same microsecond as the
     server listed them, so reading back reproduces the server's order exactly.
+    ``extra`` (version 2) holds the attributes the server sent beyond the modelled ones
+    (``CountRecord.extra``) as a JSON object, NULL when there were none.
 ``walks``
     the walks of a sync still in progress, one row per walk: records of the segment
     in ``[floor, cursor)`` epoch seconds are not all stored yet (``floor`` NULL: down
@@ -32,7 +34,7 @@ from __future__ import annotations
 from typing import Final
 
 APPLICATION_ID: Final = 0x41435347  # "ACSG" in the SQLite header: this package's store
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 
 MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
     # version -> the statements that bring a file from version - 1 to it
@@ -71,6 +73,9 @@ MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {
         """,
         "CREATE INDEX walks_by_segment ON walks (segment_id)",
     ),
+    # A record's unmodelled attributes (`CountRecord.extra`) as a JSON object, NULL when
+    # there are none: a store must give back what a fetch gives, extra included.
+    2: ("ALTER TABLE records ADD COLUMN extra TEXT",),
 }
 
 assert max(MIGRATIONS) == SCHEMA_VERSION
