@@ -42,10 +42,11 @@ generate: install ## spec, then regenerate generated/activecampaign_segments_api
 check-generated: install ## Fail with a diff if openapi/segments.json or generated/ is stale
 	$(PY) tools/generate.py --check
 
-lint: install ## ruff check, ruff format --check, mypy --strict on wrapper/ and simulator/, spec validation, make docs
+lint: install ## ruff check, ruff format --check, mypy --strict on wrapper/, simulator/ and tools/, spec validation, make docs
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy tools
 	$(BIN)/openapi-spec-validator openapi/segments.json
 	$(MAKE) --no-print-directory docs
 

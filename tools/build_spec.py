@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 from jsonpath_ng.exceptions import JsonPathParserError
-from jsonpath_ng.ext import parse as jsonpath_parse
+from jsonpath_ng.ext import parse as jsonpath_parse  # type: ignore[attr-defined]  # untyped re-export
 from jsonschema import Draft202012Validator
 from oas_patch import apply_overlay
 from oas_patch.validator import load_schema

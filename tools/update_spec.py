@@ -105,7 +105,7 @@ def read_source(source: str, *, transport: httpx.BaseTransport | None = None) ->
         raise BadInput(f"{source}: cannot read it: {exc.strerror or exc}") from None
 
 
-class _JsonLikeLoader(yaml.SafeLoader):
+class _JsonLikeLoader(yaml.SafeLoader):  # type: ignore[misc]  # yaml has no stubs here
     """YAML as JSON would read it: ``2020-01-01`` stays a string, not a date."""
 
 
