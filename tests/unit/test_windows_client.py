@@ -84,7 +84,12 @@ def test_ordinary_histories_come_out_as_sequentially(kind: str, count: int) -> N
     if count < 50:
         assert requests == 1
     if count == 2_500:
-        assert requests <= 52 + 5
+        # With the limiter off all four windows walk at once. Under asyncio the order of
+        # answers is fixed (55 requests every time); with worker threads, scheduling
+        # decides how far each window reads past its share (53 to 58 in 80 runs here), so
+        # threads get the planner's own bound: one extra request per window opened, which
+        # tests/unit/test_windows.py proves for every answer order.
+        assert requests <= 52 + (5 if kind == "async" else 8)
 
 
 @pytest.mark.parametrize("kind", KINDS)
