@@ -16,11 +16,12 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from .._extras import MissingExtraError
 from ..client import AsyncSegmentsClient, SegmentsClient
-from ._account import SimulatedAccount
+from ._account import SimulatedAccount, _tls_context
 
 if TYPE_CHECKING:
     from ._server import SimulatorServer
@@ -73,10 +74,9 @@ def ac_async_client(ac_simulator: SimulatedAccount) -> Iterator[AsyncSegmentsCli
     connections are not kept alive between requests: each test's event loop is gone by
     the time the fixture closes the client, and no connection may be left bound to it.
     """
-    import httpx
-
-    no_keep_alive = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_keepalive_connections=0))
-    client = ac_simulator.async_client(transport=no_keep_alive)
+    limits = httpx.Limits(max_keepalive_connections=0)
+    transport = httpx.AsyncHTTPTransport(verify=_tls_context(), limits=limits)
+    client = ac_simulator.async_client(transport=transport)
     try:
         yield client
     finally:
