@@ -30,9 +30,13 @@ UTC = dt.UTC
 PAGE = "/api/3/segmentsV2/{}/count-history"
 
 
+# Made once: each httpx.get would otherwise load the CA bundle again (the simulator is HTTP).
+_TLS = httpx.create_ssl_context()
+
+
 def _get(account: SimulatedAccount, path: str, token: str | None = None) -> httpx.Response:
     headers = {"Api-Token": account.api_token if token is None else token}
-    return httpx.get(account.base_url + path, headers=headers, timeout=10)
+    return httpx.get(account.base_url + path, headers=headers, timeout=10, verify=_TLS)
 
 
 # -- a fresh, empty account ------------------------------------------------------------------
