@@ -138,3 +138,10 @@ def test_simulated_account_without_pytest() -> None:
     with pytest.raises(AccountClosedError, match="`with simulated_account\\(\\)` block has ended"):
         account.add_count("4", 1)
     _assert_refused(base_url)  # the block's server is gone with it
+
+
+def test_a_fixture_called_as_a_function_says_it_is_a_fixture() -> None:
+    from activecampaign_segments.testing import _plugin
+
+    with pytest.raises(pytest.fail.Exception, match=r"ac_simulator.*called directly"):
+        _plugin.ac_simulator()
