@@ -255,3 +255,13 @@ class Store:
                 "DELETE FROM records WHERE segment_id = ? AND ts_ms < ?", (segment_id, ts_ms)
             )
         return cursor.rowcount
+
+    def clear(self) -> None:
+        """Forget every segment and record, boundary segments included: an empty account.
+
+        For the testing fixtures (``activecampaign_segments.testing``), whose accounts
+        start with no segment at all and hold only what a test adds.
+        """
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM records")
+            self._db.execute("DELETE FROM segments")

@@ -44,27 +44,34 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return wheels[0]
 
 
-VenvFactory = Callable[[str], Path]
+VenvFactory = Callable[..., Path]
 
 
 @pytest.fixture(scope="session")
 def wheel_venv(
     built_wheel: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[VenvFactory]:
-    """``wheel_venv("")`` or ``wheel_venv("cli")``: a venv with the wheel (and those extras)."""
-    made: dict[str, Path] = {}
+    """``wheel_venv("")`` or ``wheel_venv("cli")``: a venv with the wheel (and those extras).
 
-    def make(extras: str) -> Path:
-        if extras not in made:
-            venv = tmp_path_factory.mktemp(f"venv-{extras or 'bare'}")
+    More requirements may follow, e.g. ``wheel_venv("", "pytest==9.2.0")``: the wheel
+    beside a library its extras would not bring.
+    """
+    made: dict[tuple[str, ...], Path] = {}
+
+    def make(extras: str, *also: str) -> Path:
+        key = (extras, *also)
+        if key not in made:
+            name = "-".join([extras or "bare", *(a.split("=")[0] for a in also)])
+            venv = tmp_path_factory.mktemp(f"venv-{name}")
             python = sys.executable
             done = _run([_uv(), "venv", "--quiet", "--python", python, str(venv)])
             assert done.returncode == 0, done.stderr
             target = f"{built_wheel}[{extras}]" if extras else str(built_wheel)
-            done = _run([_uv(), "pip", "install", "--quiet", "--python", str(venv), target])
+            install = [_uv(), "pip", "install", "--quiet", "--python", str(venv), target, *also]
+            done = _run(install)
             assert done.returncode == 0, done.stderr
-            made[extras] = venv
-        return made[extras]
+            made[key] = venv
+        return made[key]
 
     yield make
 

@@ -1,10 +1,10 @@
 """Which optional extra provides what, and the one-line error when one is missing.
 
 The core install is only what the client needs (httpx, attrs); the command line, the
-simulator, plotting, the contract suite and the dlt source each come with an extra, as
-``httpx[cli]`` does. Every entry point that needs one calls :func:`require` before it
-imports anything from it, so a missing extra is one line naming the ``pip install`` to
-run, never an ``ImportError`` traceback, and never a request made first.
+simulator, plotting, the contract suite, the dlt source and the testing fixtures each come
+with an extra, as ``httpx[cli]`` does. Every entry point that needs one calls :func:`require`
+before it imports anything from it, so a missing extra is one line naming the
+``pip install`` to run, never an ``ImportError`` traceback, and never a request made first.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ EXTRAS: Final[dict[str, tuple[str, ...]]] = {
     "plot": ("matplotlib",),
     "contract": ("schemathesis", "hypothesis", "hypothesis_jsonschema"),
     "dlt": ("dlt", "duckdb"),
+    # The extra also brings pytest, but the fixtures run inside pytest and
+    # ``simulated_account()`` does without it: only the simulator's libraries are needed.
+    "testing": ("starlette", "uvicorn"),
 }
 
 
