@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from activecampaign_segments.contract.audit import AuditPlan, Ask, Exchange
+from activecampaign_segments.contract.audit import Ask, AuditPlan, Exchange
 
 BASE = "http://127.0.0.1:8765"
 PAGE = 50
