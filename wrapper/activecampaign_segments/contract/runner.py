@@ -380,11 +380,8 @@ def _audit(
         return run_audit(client, segments, budget=budget, rate=rate)
 
 
-def _print_audit(outcome: AuditOutcome | None, elapsed: float, out: TextIO) -> list[str]:
+def _print_audit(outcome: AuditOutcome, elapsed: float, out: TextIO) -> list[str]:
     """Print the audit's outcome; its findings (audit incomplete, nothing to walk)."""
-    if outcome is None:
-        out.write("contract: audit: off (--audit-budget 0)\n")
-        return []
     notes: list[str] = []
     if not outcome.segments:
         notes.append("audit skipped: no segment with count history to walk")
@@ -423,7 +420,11 @@ def _report(
     add_to_junit(settings.junit, findings, drift, settings.strict)
     outcome, elapsed = audit
     tier = "failures (--strict)" if settings.strict else "findings, not failures"
-    audit_notes = _print_audit(outcome, elapsed, out) if settings.audit_budget != 0 else []
+    audit_notes: list[str] = []
+    if settings.audit_budget == 0:
+        out.write("contract: audit: off (--audit-budget 0)\n")
+    elif outcome is not None:
+        audit_notes = _print_audit(outcome, elapsed, out)
     if outcome is not None:
         add_audit_to_junit(
             settings.junit,
