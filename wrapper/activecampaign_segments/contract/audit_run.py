@@ -126,7 +126,8 @@ def run_audit(
         budget: the most requests to send (0: none).
         rate: requests per second (0: no limit).
         pages_per_segment: pages of each history the walk follows.
-        clock, sleep: injectable time (tests).
+        clock: the monotonic clock (injectable for tests).
+        sleep: how to wait (injectable for tests).
 
     Returns:
         What was sent and what broke.
