@@ -9,6 +9,8 @@ second cut by the page boundary, bursts of more than a page in one second, any s
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
 from typing import Any
 
 from activecampaign_segments.contract.audit import (
@@ -197,7 +199,8 @@ def test_a_failure_names_both_requests_and_the_record() -> None:
     data = {"a b%é": [model.record("a b%é", START_MS - i * 2000, f"r{i}") for i in range(120)]}
     violations = judge_exchanges(model.audit(data, Defect(skip_at_page_boundary=True)))
     line = violations[0].line()
-    assert line.startswith("no_record_skipped_or_repeated: segment 'a b%é': record id '")
+    assert line.startswith("no_record_skipped_or_repeated: segment 'a b%é': the first answer")
+    assert "e.g. record id '" in line and "run_id 'r" in line
     assert f"GET {model.BASE}/api/3/segmentsV2/a%20b%25%C3%A9/count-history" in line
     assert " vs GET " in line
 
@@ -243,3 +246,18 @@ def test_every_audit_rule_is_documented() -> None:
         "batch_is_newest_record",
         "audit_answered",
     }
+
+
+@PROPERTIES
+@given(data=histories(size=(1, 160)))
+def test_forms_writing_timestamps_with_other_precision_pass(
+    data: dict[str, list[dict[str, Any]]],
+) -> None:
+    # A batch form (and timestamp form) that drops the milliseconds: the same records.
+    exchanges = [replace(e, body=copy.deepcopy(e.body)) for e in model.audit(data)]
+    for exchange in exchanges:
+        if exchange.ask.form != "page":
+            for item in exchange.body["data"]:
+                stamp = item["attributes"]["timestamp"]
+                item["attributes"]["timestamp"] = stamp[:19] + "Z"
+    assert judge_exchanges(exchanges) == []

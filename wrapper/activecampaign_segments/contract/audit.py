@@ -24,8 +24,10 @@ The reasoning behind the coverage rules: a page-or-timestamp answer with cursor 
 holds every record of the seconds strictly between ``L`` and ``c`` (``L`` itself may be cut);
 a short answer (fewer than 50) holds every record older than ``c``. The page form (no cursor)
 is bounded above by its newest second, exclusive: a new count may arrive in that second between
-two requests. Records are compared by their instant (``attributes.timestamp``), as multisets,
-so many records in one second, or in one millisecond, never raise a false alarm.
+two requests. Records are compared by their ``attributes.timestamp``, as multisets,
+so many records in one second, or in one millisecond, never raise a false alarm; the coverage
+and batch rules count records per epoch second (the cursor's unit), so two forms writing a
+timestamp with different precision do not either.
 """
 
 from __future__ import annotations
@@ -237,8 +239,8 @@ class _Answer:
             return False
         return not self.recs or epoch <= self.recs[-1].epoch
 
-    def moments(self) -> Counter[datetime]:
-        return Counter(rec.moment for rec in self.recs)
+    def seconds(self) -> Counter[int]:
+        return Counter(rec.epoch for rec in self.recs)
 
 
 def _rec(record: dict[str, Any]) -> _Rec | None:
@@ -314,45 +316,62 @@ def _skipped_or_repeated(segment: str, answers: list[_Answer]) -> list[Violation
     for source, target in _pairs(answers):
         if target.form == "batch":
             continue
-        have = target.moments()
-        want = Counter(rec.moment for rec in source.recs if target.covers(rec.epoch))
-        for rec in source.recs:
-            if want[rec.moment] > have[rec.moment]:
-                found.append(
-                    Violation(
-                        "no_record_skipped_or_repeated",
-                        f"segment {segment!r}: {_describe(rec)} is in the first answer but "
-                        f"missing from the second, which must hold every record of second "
-                        f"{rec.epoch} (older than its cursor, newer than its oldest record)",
-                        (source.exchange.line, target.exchange.line),
-                    )
+        have = target.seconds()
+        want = Counter(rec.epoch for rec in source.recs if target.covers(rec.epoch))
+        missing = _first_short(want, have, source, target)
+        if missing is not None:
+            rec, count = missing
+            found.append(
+                Violation(
+                    "no_record_skipped_or_repeated",
+                    f"segment {segment!r}: the first answer holds {want[rec.epoch]} record(s) of "
+                    f"second {rec.epoch}, the second {count}, although it must hold every record "
+                    f"of that second (older than its cursor, newer than its oldest record): "
+                    f"e.g. {_describe(rec)} is missing",
+                    (source.exchange.line, target.exchange.line),
                 )
-                break
+            )
     return found
+
+
+def _first_short(
+    want: Counter[int], have: Counter[int], source: _Answer, target: _Answer
+) -> tuple[_Rec, int] | None:
+    """The first second ``target`` holds fewer records of than ``want``: a record it lacks.
+
+    Compared by epoch second, not by instant: two forms may write a timestamp with different
+    precision, and the cursor is whole seconds anyway.
+    """
+    for epoch in sorted(want, reverse=True):
+        if want[epoch] > have[epoch]:
+            held = {rec.run_id for rec in target.recs if rec.epoch == epoch}
+            candidates = [rec for rec in source.recs if rec.epoch == epoch]
+            lacking = [rec for rec in candidates if rec.run_id not in held] or candidates
+            return lacking[0], have[epoch]
+    return None
 
 
 def _short_page(segment: str, answers: list[_Answer]) -> list[Violation]:
     found: list[Violation] = []
     for source, short in _pairs(answers):
-        have = short.moments()
-        want = Counter(rec.moment for rec in source.recs if short.claims_end(rec.epoch))
-        for rec in source.recs:
-            if want[rec.moment] > have[rec.moment]:
-                oldest = (
-                    f"its oldest record is at epoch {short.recs[-1].epoch}"
-                    if short.recs
-                    else "it holds none"
+        want = Counter(rec.epoch for rec in source.recs if short.claims_end(rec.epoch))
+        missing = _first_short(want, short.seconds(), source, short)
+        if missing is not None:
+            rec, _count = missing
+            oldest = (
+                f"its oldest record is at epoch {short.recs[-1].epoch}"
+                if short.recs
+                else "it holds none"
+            )
+            found.append(
+                Violation(
+                    "short_page_is_last",
+                    f"segment {segment!r}: the second answer holds {len(short.recs)} "
+                    f"records (fewer than {PAGE_SIZE}: the client stops there; {oldest}), "
+                    f"but the first shows {_describe(rec)}, which it lacks",
+                    (source.exchange.line, short.exchange.line),
                 )
-                found.append(
-                    Violation(
-                        "short_page_is_last",
-                        f"segment {segment!r}: the second answer holds {len(short.recs)} "
-                        f"records (fewer than {PAGE_SIZE}: the client stops there; {oldest}), "
-                        f"but the first shows the older {_describe(rec)}",
-                        (source.exchange.line, short.exchange.line),
-                    )
-                )
-                break
+            )
     return found
 
 
@@ -363,7 +382,9 @@ def _run_id_unique(segment: str, answers: list[_Answer]) -> list[Violation]:
             if rec.run_id is None:
                 continue
             earlier = first.setdefault(rec.run_id, (rec, answer))
-            if earlier[0].moment != rec.moment:
+            # Across answers by second (forms may differ in precision), within one by instant.
+            same_answer = earlier[1] is answer
+            if earlier[0].epoch != rec.epoch or (same_answer and earlier[0].moment != rec.moment):
                 other, where = earlier
                 return [
                     Violation(
@@ -428,7 +449,7 @@ def _batch_newest(exchanges: Sequence[Exchange]) -> list[Violation]:
             got = newest.get(segment)
             if got is None:
                 problem = "leaves it out, although it has history"
-            elif got.moment < top.moment:
+            elif got.epoch < top.epoch:
                 problem = f"answers the older {_describe(got)}"
             else:
                 continue  # the newest, or a count recorded since the page was fetched
