@@ -84,6 +84,8 @@ class Variant:
     late_seconds: float = 2.0
     throttle_first: int = 0
     """Answer the first N requests 429 with ``Retry-After: 0``."""
+    numeric_batch: bool = False
+    """Refuse (400) a batch request naming an id that is not a number."""
 
 
 @dataclass
@@ -122,7 +124,8 @@ class IndependentServer:
             return 404, {"errors": [{"title": "Not Found"}]}, False
         rest = parts[3:]
         if rest == ["count-history"]:
-            return 200, self.batch(scope["query_string"].decode("ascii")), False
+            body = self.batch(scope["query_string"].decode("ascii"))
+            return (400 if body is None else 200), body or {"errors": [{"title": "Bad"}]}, False
         if len(rest) in (2, 3) and rest[1] == "count-history":
             segment_id = unquote(rest[0])
             if segment_id not in self.histories:
@@ -136,12 +139,14 @@ class IndependentServer:
             return 200, {"data": records[:50]}, len(rest) == 3
         return 404, {"errors": [{"title": "Not Found"}]}, False
 
-    def batch(self, query: str) -> dict[str, Any]:
+    def batch(self, query: str) -> dict[str, Any] | None:
         asked: list[str] = []
         for pair in query.split("&"):
             name, _, value = pair.partition("=")
             if name == "segmentIds":
                 asked += [unquote(part) for part in value.split(",") if part]
+        if self.variant.numeric_batch and not all(s.isdigit() for s in asked):
+            return None
         data = [self.histories[s][0] for s in asked if self.histories.get(s)]
         return {"data": data[::-1]}
 

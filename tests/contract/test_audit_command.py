@@ -22,6 +22,7 @@ from activecampaign_simulator.server import serve_in_thread
 from typer.testing import CliRunner
 
 from tests.conftest import ROOT
+from tests.contract.independent import TOKEN, IndependentServer, Variant
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +63,27 @@ def test_unknown_segment_ids_are_reported_and_the_others_tested(tmp_path: Path) 
     assert status == 0, out
     assert "no count history for 'nope', '99999' (unknown, empty or not readable)" in out
     assert "segments walked: '900006', '1'" in out
+
+
+def test_an_id_the_server_refuses_in_the_batch_form_does_not_stop_the_others(
+    tmp_path: Path,
+) -> None:
+    # This server answers 400 to a batch request naming a non-numeric id: each id is then
+    # asked alone, and only the refused one is left out.
+    server = IndependentServer(variant=Variant(numeric_batch=True))
+    with serve_in_thread(app=server) as handle:  # type: ignore[arg-type]
+        settings = ContractSettings(
+            base_url=handle.base_url,
+            token=TOKEN,
+            rate=0,
+            segment_ids=["51", "no such", "1"],
+            junit=tmp_path / "junit.xml",
+        )
+        out = io.StringIO()
+        status = runner.run(settings, out)
+    assert status == 0, out.getvalue()
+    assert "no count history for 'no such'" in out.getvalue()
+    assert "segments walked: '51', '1'" in out.getvalue()
 
 
 def test_a_server_that_loses_records_fails_naming_both_requests(tmp_path: Path) -> None:

@@ -254,12 +254,55 @@ def _records(response: httpx.Response) -> list[dict[str, Any]]:
     return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
 
-def discover(prober: Prober, candidates: list[str]) -> KnownData:
+def _refused_token(prober: Prober, response: httpx.Response) -> None:
+    if response.status_code in (401, 403):
+        raise SetupError(
+            f"{prober.base_url} refused the API token (HTTP {response.status_code}); check "
+            "ACTIVECAMPAIGN_API_KEY (Settings > Developer in ActiveCampaign)"
+        )
+
+
+def _segment_ids_of(response: httpx.Response) -> list[str]:
+    found: list[str] = []
+    for record in _records(response):
+        attributes = record.get("attributes")
+        if isinstance(attributes, dict) and attributes.get("segment_id") is not None:
+            found.append(str(attributes["segment_id"]))
+    return found
+
+
+def _ids_with_history(prober: Prober, chunk: list[str], *, one_by_one: bool) -> list[str]:
+    response = prober.get(f"{API}/count-history", {"segmentIds": ",".join(chunk)})
+    _refused_token(prober, response)
+    if response.status_code == 200:
+        return _segment_ids_of(response)
+    if one_by_one and len(chunk) > 1 and response.status_code in (400, 404, 422):
+        # One id the server refuses (not a number, unknown) must not hide the others: ask each.
+        found: list[str] = []
+        answered = False
+        for segment_id in chunk:
+            single = prober.get(f"{API}/count-history", {"segmentIds": segment_id})
+            _refused_token(prober, single)
+            if single.status_code == 200:
+                answered = True
+                found += _segment_ids_of(single)
+        if answered:
+            return found
+    raise SetupError(
+        f"{prober.base_url}{API}/count-history answered HTTP {response.status_code}; "
+        "is the URL the account's API URL (https://ACCOUNT.api-us1.com)?"
+    )
+
+
+def discover(prober: Prober, candidates: list[str], *, given: bool = False) -> KnownData:
     """Real segment ids (those with history among ``candidates``) and their first pages' epochs.
 
     Args:
         prober: plain requests to the server under test.
         candidates: the ids to ask about.
+        given: the ids were named by a person (``--segment-ids``): if the server refuses the
+            batch request (400, 404, 422), each id is asked alone, so one unknown or malformed
+            id is reported later instead of stopping the run.
 
     Returns:
         The ids with history and the epochs of their first page's records.
@@ -270,21 +313,7 @@ def discover(prober: Prober, candidates: list[str]) -> KnownData:
     with_history: list[str] = []
     for start in range(0, len(candidates), 100):
         chunk = candidates[start : start + 100]
-        response = prober.get(f"{API}/count-history", {"segmentIds": ",".join(chunk)})
-        if response.status_code in (401, 403):
-            raise SetupError(
-                f"{prober.base_url} refused the API token (HTTP {response.status_code}); check "
-                "ACTIVECAMPAIGN_API_KEY (Settings > Developer in ActiveCampaign)"
-            )
-        if response.status_code != 200:
-            raise SetupError(
-                f"{prober.base_url}{API}/count-history answered HTTP {response.status_code}; "
-                "is the URL the account's API URL (https://ACCOUNT.api-us1.com)?"
-            )
-        for record in _records(response):
-            attributes = record.get("attributes")
-            if isinstance(attributes, dict) and attributes.get("segment_id") is not None:
-                with_history.append(str(attributes["segment_id"]))
+        with_history += _ids_with_history(prober, chunk, one_by_one=given)
     pages: dict[str, list[dict[str, Any]]] = {}
     for segment_id in list(dict.fromkeys(with_history))[:DISCOVERY_PAGES]:
         response = prober.get(f"{API}/{quote(segment_id, safe='')}/count-history")
@@ -494,7 +523,10 @@ def run(settings: ContractSettings, out: TextIO | None = None) -> int:
                 )
             prober = Prober(base_url, token, rate)
             stack.callback(prober.close)
-            data = discover(prober, settings.segment_ids or DISCOVERY_CANDIDATES)
+            if settings.segment_ids:
+                data = discover(prober, settings.segment_ids, given=True)
+            else:
+                data = discover(prober, DISCOVERY_CANDIDATES)
             target = base_url
         else:
             base_url, token, data = stack.enter_context(bundled_simulator())
