@@ -49,6 +49,8 @@ class AuditOutcome:
         complete: False when the budget ran out before the plan did.
         violations: the broken rules (failures).
         stopped: why it stopped early (a request got no answer), else empty.
+        exchanges: every request sent and its answer, in order (retried 429/503s counted in
+            ``used`` but kept only as their final answer).
     """
 
     segments: list[str]
