@@ -4,7 +4,7 @@
 #   make contract BASE_URL=https://ACCOUNT.api-us1.com API_TOKEN=...   a real account, <= 5 req/s
 # RATE= overrides the rate (0 = no limit), SEGMENT_IDS= aims at given segments, REPORT_DIR= moves
 # the JUnit report and drift.json (default reports/), MAX_EXAMPLES= shortens a run, STRICT=1 makes
-# findings fail the run. BASE_URL/API_TOKEN default to ACTIVECAMPAIGN_API_URL/ACTIVECAMPAIGN_API_KEY.
+# findings fail the run, AUDIT_BUDGET= caps the audit's requests (0 turns it off). BASE_URL/API_TOKEN default to ACTIVECAMPAIGN_API_URL/ACTIVECAMPAIGN_API_KEY.
 # See docs/contract.md and docs/ci.md.
 .PHONY: contract
 
@@ -15,7 +15,8 @@ contract: export ACTIVECAMPAIGN_API_KEY := $(or $(API_TOKEN),$(ACTIVECAMPAIGN_AP
 
 CONTRACT_OPTIONS = --junit $(or $(REPORT_DIR),reports)/contract-junit.xml \
   $(if $(RATE),--rate $(RATE)) $(if $(SEGMENT_IDS),--segment-ids $(SEGMENT_IDS)) \
-  $(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) $(if $(filter-out 0,$(STRICT)),--strict)
+  $(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) $(if $(filter-out 0,$(STRICT)),--strict) \
+  $(if $(AUDIT_BUDGET),--audit-budget $(AUDIT_BUDGET))
 
 contract: install ## Contract suite (ac-segments contract): bundled simulator, or BASE_URL=... API_TOKEN=...
 	@$(BIN)/ac-segments contract $(strip $(CONTRACT_OPTIONS))

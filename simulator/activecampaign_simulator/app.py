@@ -13,6 +13,7 @@ segment lookup (404, 403), then the data.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import http
 import json
@@ -41,6 +42,14 @@ MAX_BATCH_IDS = 100
 _INT64_MAX = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]+")
 _TITLES = {520: "Web Server Returned an Unknown Error"}
+SHORT_PAGE = 40
+"""Records per page under the ``short_pages`` quirk."""
+
+
+def _derived_uuid(text: str) -> str:
+    """A version-4-shaped UUID derived from ``text`` (deterministic: for the run_id quirks)."""
+    h = hashlib.sha256(text.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
 
 def _title(status: int) -> str:
@@ -107,11 +116,20 @@ class Simulator:
             return error_response(520, "Unknown error (injected).")
         return None
 
-    def record(self, row: Row) -> dict[str, Any]:
-        """One ``SegmentCountHistory`` resource, with any configured quirk applied."""
+    def record(self, row: Row, cursor: int | None = None) -> dict[str, Any]:
+        """One ``SegmentCountHistory`` resource, with any configured quirk applied.
+
+        ``cursor`` is the timestamp form's cursor (None for the other forms).
+        """
         attributes = to_attributes(row)
         epoch = row[1] // 1000
         quirks = self.config.quirks
+        if "duplicate_run_id" in quirks:
+            attributes["run_id"] = _derived_uuid(f"{row[0]}:{row[1] // 7_200_000}")
+        if cursor is not None and "unstable_run_id" in quirks:
+            attributes["run_id"] = _derived_uuid(f"{attributes['run_id']}:{cursor}")
+        if cursor is not None and "foreign_segment_id" in quirks:
+            attributes["segment_id"] = f"{row[0]}0"
         if "wrong_type" in quirks:
             attributes["result_count"] = str(attributes["result_count"])
         if "missing_required" in quirks:
@@ -144,12 +162,12 @@ class Simulator:
                 rows += self.page(segment_id, None, limit=per_segment, inclusive=False)
         return rows
 
-    def data_response(self, rows: list[Row]) -> Response:
+    def data_response(self, rows: list[Row], cursor: int | None = None) -> Response:
         """A 200 with ``{"data": [...]}``, or a malformed body when that fault hits."""
         malformed = self.faults.malformed_body()
         if malformed is not None:
             return Response(malformed, media_type="application/json")
-        return json_response({"data": [self.record(row) for row in rows]})
+        return json_response({"data": [self.record(row, cursor) for row in rows]})
 
 
 def _simulator(request: Request) -> Simulator:
@@ -193,15 +211,24 @@ def _segment_page(simulator: Simulator, request: Request) -> Response:
     if status == "forbidden":
         return error_response(403, f"This token may not read segment {_shown(segment_id)}.")
     quirks = simulator.config.quirks
+    cursor_form = before is not None
+    limit = PAGE_SIZE + 1 if "page_51" in quirks else PAGE_SIZE
+    if "short_pages" in quirks:
+        limit = SHORT_PAGE
+    skip = cursor_form and "skip_at_page_boundary" in quirks
+    if cursor_form and before is not None and "cursor_off_by_one" in quirks:
+        before -= 1
     rows = simulator.page(
         segment_id,
         before,
-        limit=PAGE_SIZE + 1 if "page_51" in quirks else PAGE_SIZE,
+        limit=limit + 1 if skip else limit,
         inclusive="inclusive_cursor" in quirks,
     )
+    if skip and len(rows) > 1:
+        del rows[1]  # a full page still: the loss is silent
     if "oldest_first" in quirks:
         rows.reverse()
-    return simulator.data_response(rows)
+    return simulator.data_response(rows, before if cursor_form else None)
 
 
 def _recent(simulator: Simulator, request: Request) -> Response:
@@ -220,8 +247,21 @@ def _recent(simulator: Simulator, request: Request) -> Response:
             400, f"segmentIds holds {len(ids)} ids; at most {MAX_BATCH_IDS} are allowed."
         )
     unique = list(dict.fromkeys(ids))
-    per_segment = 2 if "batch_duplicates" in simulator.config.quirks else 1
-    return simulator.data_response(simulator.latest(unique, per_segment=per_segment))
+    quirks = simulator.config.quirks
+    if "batch_previous" in quirks:
+        # Each segment's second-newest record (its only one when it has one).
+        rows = [
+            page[-1]
+            for segment_id in unique
+            if (page := simulator.latest([segment_id], per_segment=2))
+        ]
+        return simulator.data_response(rows)
+    per_segment = 2 if "batch_duplicates" in quirks else 1
+    rows = simulator.latest(unique, per_segment=per_segment)
+    if "batch_unasked_id" in quirks:
+        others = [s for s in simulator.store.segment_ids() if s not in unique]
+        rows += simulator.latest(others[:1], per_segment=1)
+    return simulator.data_response(rows)
 
 
 def _get_only(path: str, handler: Handler) -> RawPathRoute:

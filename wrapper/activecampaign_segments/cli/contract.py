@@ -17,6 +17,7 @@ import typer
 
 from activecampaign_segments.cli.config import GlobalOptions
 from activecampaign_segments.cli.errors import one_line, redact
+from activecampaign_segments.contract.audit_run import DEFAULT_BUDGET
 from activecampaign_segments.contract.runner import (
     DEFAULT_JUNIT,
     EXIT_SETUP,
@@ -79,6 +80,16 @@ def contract(
         bool,
         typer.Option("--strict", help="Findings (leniency on invalid input, drift) fail the run."),
     ] = False,
+    audit_budget: Annotated[
+        int | None,
+        typer.Option(
+            "--audit-budget",
+            min=0,
+            help=f"Most requests the audit across answers may send (default: {DEFAULT_BUDGET}; "
+            "0 = no audit).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Check a server against the API document and the rules the client relies on."""
     options = ctx.find_object(GlobalOptions) or GlobalOptions()
@@ -92,6 +103,7 @@ def contract(
             max_examples=max_examples,
             junit=junit,
             strict=strict,
+            audit_budget=audit_budget,
         )
         status = run(settings)
     except SetupError as exc:

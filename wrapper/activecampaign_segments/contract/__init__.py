@@ -9,6 +9,8 @@ itself included, or the bundled simulator. Modules, each with one job:
 - `verdicts`: failures vs findings, the drift report and the JUnit additions;
 - `hooks`: the Schemathesis checks and hooks (imports Schemathesis);
 - `known_data`: real ids and cursors for the case generator;
+- `audit`, `audit_run`: the audit across answers (rules and plan without I/O; the budgeted
+  driver);
 - `runner`: settings, pre-flight probe, the Schemathesis process, the summary and exit status;
 - `resources`, `settings`: the shipped files and the environment variables.
 

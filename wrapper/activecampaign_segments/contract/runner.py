@@ -5,10 +5,12 @@ with one (and a token) it tests that server, e.g. a real ActiveCampaign account.
 
 Steps: check every setting before any request (one line and exit status 2 for each bad one);
 ask the server, with a few plain requests, for a few real segment ids and record epochs,
-which also proves it answers and accepts the token; run ``schemathesis run`` on the shipped
-document with the shipped checks (`hooks`) in a child process, its output streamed with the token
-masked; then read back the run's findings and drift, print them, write ``drift.json`` beside the
-JUnit report and add them to it.
+which also proves it answers and accepts the token; run the cross-answer audit (`audit`,
+`audit_run`: a few histories walked through every form and compared, within a request budget);
+run ``schemathesis run`` on the shipped document with the shipped checks (`hooks`) in a child
+process, its output streamed with the token masked; then read back the run's findings and drift,
+print them with the audit's outcome, write ``drift.json`` beside the JUnit report and add them
+to it.
 
 Exit status: 0 passed (findings allowed unless strict), 1 failures (or findings when strict),
 2 the run could not start (bad settings, unreachable server, refused token, missing extra).
@@ -36,6 +38,14 @@ import httpx
 from activecampaign_segments._config import normalise_base_url
 from activecampaign_segments._extras import install_hint, missing_modules
 from activecampaign_segments.contract import resources
+from activecampaign_segments.contract.audit import choose_segments
+from activecampaign_segments.contract.audit_run import (
+    DEFAULT_BUDGET,
+    DEFAULT_SEGMENTS,
+    DEFAULT_TIMEOUT,
+    AuditOutcome,
+    run_audit,
+)
 from activecampaign_segments.contract.known_data import KnownData
 from activecampaign_segments.contract.settings import (
     DATA_ENV,
@@ -43,7 +53,12 @@ from activecampaign_segments.contract.settings import (
     OBSERVATIONS_ENV,
     TOKEN_ENV,
 )
-from activecampaign_segments.contract.verdicts import Observations, add_to_junit, write_drift
+from activecampaign_segments.contract.verdicts import (
+    Observations,
+    add_audit_to_junit,
+    add_to_junit,
+    write_drift,
+)
 
 __all__ = [
     "DEFAULT_JUNIT",
@@ -85,6 +100,8 @@ class ContractSettings:
         max_examples: cases per operation and phase; None keeps the shipped setting (40).
         junit: where the JUnit report goes; ``drift.json`` is written beside it.
         strict: findings count as failures.
+        audit_budget: the most requests the cross-answer audit may send; None means
+            `DEFAULT_BUDGET` (100); 0 turns the audit off.
     """
 
     base_url: str | None = None
@@ -94,6 +111,7 @@ class ContractSettings:
     max_examples: int | None = None
     junit: Path = DEFAULT_JUNIT
     strict: bool = False
+    audit_budget: int | None = None
 
 
 def require_extra(*, simulator: bool) -> None:
@@ -236,12 +254,55 @@ def _records(response: httpx.Response) -> list[dict[str, Any]]:
     return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
 
-def discover(prober: Prober, candidates: list[str]) -> KnownData:
+def _refused_token(prober: Prober, response: httpx.Response) -> None:
+    if response.status_code in (401, 403):
+        raise SetupError(
+            f"{prober.base_url} refused the API token (HTTP {response.status_code}); check "
+            "ACTIVECAMPAIGN_API_KEY (Settings > Developer in ActiveCampaign)"
+        )
+
+
+def _segment_ids_of(response: httpx.Response) -> list[str]:
+    found: list[str] = []
+    for record in _records(response):
+        attributes = record.get("attributes")
+        if isinstance(attributes, dict) and attributes.get("segment_id") is not None:
+            found.append(str(attributes["segment_id"]))
+    return found
+
+
+def _ids_with_history(prober: Prober, chunk: list[str], *, one_by_one: bool) -> list[str]:
+    response = prober.get(f"{API}/count-history", {"segmentIds": ",".join(chunk)})
+    _refused_token(prober, response)
+    if response.status_code == 200:
+        return _segment_ids_of(response)
+    if one_by_one and len(chunk) > 1 and response.status_code in (400, 404, 422):
+        # One id the server refuses (not a number, unknown) must not hide the others: ask each.
+        found: list[str] = []
+        answered = False
+        for segment_id in chunk:
+            single = prober.get(f"{API}/count-history", {"segmentIds": segment_id})
+            _refused_token(prober, single)
+            if single.status_code == 200:
+                answered = True
+                found += _segment_ids_of(single)
+        if answered:
+            return found
+    raise SetupError(
+        f"{prober.base_url}{API}/count-history answered HTTP {response.status_code}; "
+        "is the URL the account's API URL (https://ACCOUNT.api-us1.com)?"
+    )
+
+
+def discover(prober: Prober, candidates: list[str], *, given: bool = False) -> KnownData:
     """Real segment ids (those with history among ``candidates``) and their first pages' epochs.
 
     Args:
         prober: plain requests to the server under test.
         candidates: the ids to ask about.
+        given: the ids were named by a person (``--segment-ids``): if the server refuses the
+            batch request (400, 404, 422), each id is asked alone, so one unknown or malformed
+            id is reported later instead of stopping the run.
 
     Returns:
         The ids with history and the epochs of their first page's records.
@@ -252,21 +313,7 @@ def discover(prober: Prober, candidates: list[str]) -> KnownData:
     with_history: list[str] = []
     for start in range(0, len(candidates), 100):
         chunk = candidates[start : start + 100]
-        response = prober.get(f"{API}/count-history", {"segmentIds": ",".join(chunk)})
-        if response.status_code in (401, 403):
-            raise SetupError(
-                f"{prober.base_url} refused the API token (HTTP {response.status_code}); check "
-                "ACTIVECAMPAIGN_API_KEY (Settings > Developer in ActiveCampaign)"
-            )
-        if response.status_code != 200:
-            raise SetupError(
-                f"{prober.base_url}{API}/count-history answered HTTP {response.status_code}; "
-                "is the URL the account's API URL (https://ACCOUNT.api-us1.com)?"
-            )
-        for record in _records(response):
-            attributes = record.get("attributes")
-            if isinstance(attributes, dict) and attributes.get("segment_id") is not None:
-                with_history.append(str(attributes["segment_id"]))
+        with_history += _ids_with_history(prober, chunk, one_by_one=given)
     pages: dict[str, list[dict[str, Any]]] = {}
     for segment_id in list(dict.fromkeys(with_history))[:DISCOVERY_PAGES]:
         response = prober.get(f"{API}/{quote(segment_id, safe='')}/count-history")
@@ -344,10 +391,55 @@ def _schemathesis(
         return process.wait()
 
 
+def _audit(
+    base_url: str, token: str, data: KnownData, settings: ContractSettings, rate: float
+) -> AuditOutcome | None:
+    """Run the cross-answer audit (None when its budget is 0)."""
+    budget = DEFAULT_BUDGET if settings.audit_budget is None else settings.audit_budget
+    if budget == 0:
+        return None
+    if settings.segment_ids:
+        asked = list(dict.fromkeys(settings.segment_ids))
+        segments = [s for s in asked if data.segments.get(s)][:DEFAULT_SEGMENTS]
+    else:
+        segments = choose_segments(data.segments, DEFAULT_SEGMENTS)
+    with httpx.Client(
+        base_url=base_url, headers={"Api-Token": token}, timeout=DEFAULT_TIMEOUT
+    ) as client:
+        return run_audit(client, segments, budget=budget, rate=rate)
+
+
+def _print_audit(outcome: AuditOutcome, elapsed: float, out: TextIO) -> list[str]:
+    """Print the audit's outcome; its findings (audit incomplete, nothing to walk)."""
+    notes: list[str] = []
+    if not outcome.segments:
+        notes.append("audit skipped: no segment with count history to walk")
+    elif not outcome.complete:
+        notes.append(outcome.incomplete_note())
+    walked = ", ".join(repr(s) for s in outcome.segments) or "none"
+    verdict = f"FAILED, {len(outcome.violations)} violation(s)" if outcome.failed else "passed"
+    out.write(
+        f"contract: audit across answers: {verdict}; {outcome.used} of {outcome.budget} "
+        f"request(s) used in {elapsed:.1f} s; segments walked: {walked}\n"
+    )
+    for violation in outcome.violations:
+        out.write(f"  {violation.line()}\n")
+    return notes
+
+
 def _report(
-    status: int, observations: Path, settings: ContractSettings, folder: Path, out: TextIO
+    status: int,
+    observations: Path,
+    settings: ContractSettings,
+    folder: Path,
+    out: TextIO,
+    audit: tuple[AuditOutcome | None, float] = (None, 0.0),
 ) -> int:
-    """Print the findings and drift, write drift.json and the JUnit additions; the exit status."""
+    """Print the findings, drift and audit; write drift.json and the JUnit additions.
+
+    Returns:
+        The exit status.
+    """
     try:
         findings, drift = Observations.from_json(observations.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
@@ -355,7 +447,24 @@ def _report(
         out.write("contract: warning: the run's findings could not be read back\n")
     write_drift(folder / DRIFT_NAME, drift)
     add_to_junit(settings.junit, findings, drift, settings.strict)
+    outcome, elapsed = audit
     tier = "failures (--strict)" if settings.strict else "findings, not failures"
+    audit_notes: list[str] = []
+    if settings.audit_budget == 0:
+        out.write("contract: audit: off (--audit-budget 0)\n")
+    elif outcome is not None:
+        audit_notes = _print_audit(outcome, elapsed, out)
+    if outcome is not None:
+        add_audit_to_junit(
+            settings.junit,
+            [(v.rule, v.line()) for v in outcome.violations],
+            audit_notes,
+            settings.strict,
+        )
+        if outcome.failed:
+            status = status or EXIT_FAILED
+    for note in audit_notes:
+        out.write(f"contract: {note} ({tier})\n")
     if findings:
         out.write(f"contract: {len(findings)} kind(s) of leniency on invalid input ({tier}):\n")
         for finding in findings:
@@ -367,7 +476,7 @@ def _report(
         )
         for item in drift:
             out.write(f"  {item.line()}\n")
-    noted = len(findings) + len(drift)
+    noted = len(findings) + len(drift) + len(audit_notes)
     if status == 0 and settings.strict and noted:
         status = EXIT_FAILED
     if status == 0:
@@ -400,6 +509,8 @@ def run(settings: ContractSettings, out: TextIO | None = None) -> int:
     rate = check_rate(settings.rate, DEFAULT_REMOTE_RATE if remote else 0.0)
     if settings.max_examples is not None and settings.max_examples < 1:
         raise SetupError(f"--max-examples must be >= 1, got {settings.max_examples}")
+    if settings.audit_budget is not None and settings.audit_budget < 0:
+        raise SetupError(f"--audit-budget must be >= 0, got {settings.audit_budget}")
     # Absolute: the Schemathesis process runs in a temporary folder.
     settings = dataclasses.replace(settings, junit=settings.junit.expanduser().absolute())
     folder = check_report_folder(settings.junit)
@@ -412,7 +523,10 @@ def run(settings: ContractSettings, out: TextIO | None = None) -> int:
                 )
             prober = Prober(base_url, token, rate)
             stack.callback(prober.close)
-            data = discover(prober, settings.segment_ids or DISCOVERY_CANDIDATES)
+            if settings.segment_ids:
+                data = discover(prober, settings.segment_ids, given=True)
+            else:
+                data = discover(prober, DISCOVERY_CANDIDATES)
             target = base_url
         else:
             base_url, token, data = stack.enter_context(bundled_simulator())
@@ -422,11 +536,22 @@ def run(settings: ContractSettings, out: TextIO | None = None) -> int:
             f"contract: testing {target} ({limit}); {len(data.ids_with_records)} segment(s) "
             "with history to aim at\n"
         )
+        if settings.segment_ids:
+            absent = [s for s in dict.fromkeys(settings.segment_ids) if not data.segments.get(s)]
+            if absent:
+                out.write(
+                    "contract: --segment-ids: no count history for "
+                    f"{', '.join(repr(s) for s in absent)} (unknown, empty or not readable); "
+                    "testing the others\n"
+                )
         out.flush()
+        started = time.monotonic()
+        outcome = _audit(base_url, token, data, settings, rate)
+        audit = (outcome, time.monotonic() - started)
         observations = folder / ".contract-observations.json"
         observations.unlink(missing_ok=True)
         try:
             status = _schemathesis(base_url, token, data, settings, rate, observations, out)
-            return _report(status, observations, settings, folder, out)
+            return _report(status, observations, settings, folder, out, audit)
         finally:
             observations.unlink(missing_ok=True)

@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-__all__ = ["DriftItem", "Finding", "Observations", "add_to_junit", "write_drift"]
+__all__ = [
+    "DriftItem",
+    "Finding",
+    "Observations",
+    "add_audit_to_junit",
+    "add_to_junit",
+    "write_drift",
+]
 
 
 @dataclass
@@ -145,12 +152,10 @@ def write_drift(path: Path, drift: list[DriftItem]) -> None:
     path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
 
-def add_to_junit(path: Path, findings: list[Finding], drift: list[DriftItem], strict: bool) -> None:
-    """Add a ``contract findings`` test suite to Schemathesis's JUnit report at ``path``.
-
-    One test case per finding and drift item: ``<skipped>`` (visible in CI dashboards, not a
-    failure), or ``<failure>`` in a strict run. A missing or unreadable report gets a new one.
-    """
+def _junit_root(
+    path: Path,
+) -> tuple[ElementTree.ElementTree[ElementTree.Element], ElementTree.Element]:
+    """The report at ``path`` (a new one when it is missing or unreadable) and its root."""
     try:
         tree = ElementTree.parse(path)  # noqa: S314 - the report Schemathesis just wrote
         root = tree.getroot()
@@ -161,6 +166,51 @@ def add_to_junit(path: Path, findings: list[Finding], drift: list[DriftItem], st
         wrapper = ElementTree.Element("testsuites")
         wrapper.append(root)
         root, tree = wrapper, ElementTree.ElementTree(wrapper)
+    return tree, root
+
+
+def add_audit_to_junit(
+    path: Path, violations: list[tuple[str, str]], notes: list[str], strict: bool
+) -> None:
+    """Add a ``contract audit`` test suite: one failing case per violation, one per note.
+
+    Args:
+        path: the JUnit report.
+        violations: (rule, line) of each broken rule: ``<failure>``.
+        notes: the audit's findings (an incomplete audit): ``<skipped>``, or ``<failure>``
+            when ``strict``.
+        strict: findings fail.
+    """
+    tree, root = _junit_root(path)
+    failures = len(violations) + (len(notes) if strict else 0)
+    suite = ElementTree.SubElement(
+        root,
+        "testsuite",
+        name="contract audit",
+        tests=str(max(1, len(violations) + len(notes))),
+        failures=str(failures),
+        skipped=str(0 if strict else len(notes)),
+        errors="0",
+    )
+    if not violations and not notes:
+        ElementTree.SubElement(suite, "testcase", name="audit across answers", classname="audit")
+    for rule, line in violations:
+        case = ElementTree.SubElement(suite, "testcase", name=rule, classname="audit")
+        ElementTree.SubElement(case, "failure", type="audit", message=line).text = line
+    for note in notes:
+        case = ElementTree.SubElement(suite, "testcase", name="audit finding", classname="audit")
+        tag = "failure" if strict else "skipped"
+        ElementTree.SubElement(case, tag, type="finding", message=note).text = note
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def add_to_junit(path: Path, findings: list[Finding], drift: list[DriftItem], strict: bool) -> None:
+    """Add a ``contract findings`` test suite to Schemathesis's JUnit report at ``path``.
+
+    One test case per finding and drift item: ``<skipped>`` (visible in CI dashboards, not a
+    failure), or ``<failure>`` in a strict run. A missing or unreadable report gets a new one.
+    """
+    tree, root = _junit_root(path)
     cases = [(f.check, f.operation, f.line()) for f in findings]
     cases += [(f"drift: {d.kind}", d.operation, d.line()) for d in drift]
     suite = ElementTree.SubElement(
