@@ -1,7 +1,9 @@
 """The plugin inside pytest runs of its own (pytester): discovery, isolation, scope, misuse.
 
-Each case writes a small user test module and runs pytest on it in this process, with the
-plugin found the way a user's pytest finds it (the ``pytest11`` entry point).
+Each case writes a small user test module and runs pytest on it in a child process, with the
+plugin found the way a user's pytest finds it (the ``pytest11`` entry point). In-process runs
+would restore ``sys.modules`` afterwards and leave this worker with two copies of httpcore's
+exception classes, which broke later tests in the same worker.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ pytest_plugins = ["pytester"]
 
 
 def _assert_refused(base_url: str) -> None:
-    # A raw socket: pytester's in-process runs reload some of httpx's modules, after which
-    # httpx lets an httpcore.ConnectError through instead of its own.
+    # A raw socket, so the check depends on no client library.
     url = urlsplit(base_url)
     assert url.hostname == "127.0.0.1" and url.port
     with pytest.raises(ConnectionRefusedError):
@@ -44,7 +45,7 @@ def test_each_test_gets_a_fresh_account_on_one_server(pytester: pytest.Pytester)
             assert url_a == url_b and token_a != token_b
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
 
 
 def test_an_account_used_after_its_test_says_which_test_it_was(pytester: pytest.Pytester) -> None:
@@ -88,7 +89,7 @@ def test_an_account_used_after_its_test_says_which_test_it_was(pytester: pytest.
             assert ac_simulator.requests == []  # not logged in another test's account
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=10)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=10)
 
 
 def test_a_session_fixture_cannot_use_a_test_account(pytester: pytest.Pytester) -> None:
@@ -104,7 +105,7 @@ def test_a_session_fixture_cannot_use_a_test_account(pytester: pytest.Pytester) 
             pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*ScopeMismatch*function scoped fixture ac_simulator*"])
 
@@ -118,13 +119,15 @@ def test_the_server_stops_when_the_session_ends(pytester: pytest.Pytester) -> No
             Path("base_url.txt").write_text(ac_simulator.base_url)
         """
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
     _assert_refused((pytester.path / "base_url.txt").read_text())
 
 
 def test_the_plugin_can_be_turned_off(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_it(ac_simulator):\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:activecampaign_segments")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:activecampaign_segments"
+    )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*fixture 'ac_simulator' not found*"])
 
