@@ -2,8 +2,9 @@
 
 One fixture plays a scheduled job's life (first load, a run with nothing new, a new
 count, counts recorded in the newest loaded second, a late count found with the
-segment's next new count, a run on a fresh machine) and keeps what each run did; each test checks one promise against it. The runs depend
-on each other by nature, so they are made once, in order, and not per test.
+segment's next new count, a run on a fresh machine) and keeps what each run did;
+each test checks one promise against it. The runs depend on each other by nature, so
+they are made once, in order, and not per test.
 """
 
 from __future__ import annotations
