@@ -209,8 +209,10 @@ class HistoryStore:
             for record in store.records("4"):    # newest first, from the file
                 ...
 
-    A later ``sync`` fetches only what is newer than what the file holds (usually one
-    request per segment). Records ActiveCampaign stops serving stay in the file.
+    A later ``sync`` fetches only what is newer than what the file holds: one batch
+    request per 100 segments shows which segments have new counts, and only those are
+    walked (usually one request each). Records ActiveCampaign stops serving stay in
+    the file.
     A sync killed at any point (even SIGKILL) is finished by the next one, with nothing
     lost or stored twice; several processes may sync one file at once.
 
