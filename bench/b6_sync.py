@@ -7,7 +7,7 @@ with the ids on stdin, as a cron job would give them:
 
 - a first sync into an empty store: one batch request per 100 ids, then every segment
   walked, four at once; goal: wall at most 1.15 x (its requests / 5 per second), i.e.
-  at the account's limit rather than one round trip at a time;
+  at the account's limit rather than one round trip at a time, and no 429;
 - for contrast, the first sync of 50 of them with ``--concurrency 1`` (one segment
   after another, page after page), without a goal;
 - a sync with nothing new: goal exactly ⌈1,000/100⌉ = 10 requests (it made 1,000
@@ -42,6 +42,10 @@ SETTLE_SECONDS = 2.0
 
 def _requests(sim: SimulatorHandle) -> int:
     return int(sum(sim.app.state.status_counts.values()))
+
+
+def _throttled(sim: SimulatorHandle) -> int:
+    return int(sim.app.state.status_counts[429])
 
 
 def _sync(
@@ -80,6 +84,7 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
     with serve_in_thread(config) as sim, tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "history.db"
         first = _sync(sim, rps, db, ids)
+        first_throttled = _throttled(sim)
         _expect(first[2], ids, dict.fromkeys(ids, HISTORY), 0)
         time.sleep(SETTLE_SECONDS)
         few = ids[:SEQUENTIAL]
@@ -107,6 +112,7 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
     batches = math.ceil(count / 100)
     first_ideal = first[1] / rps
     ratio_goal, ratio_met = check(round(first[0] / first_ideal, 3), "<=", 1.15)
+    throttled_goal, throttled_met = check(first_throttled, "==", 0)
     unchanged_goal, unchanged_met = check(unchanged[1], "==", batches)
     changed_goal, changed_met = check(after[1], "<=", batches + CHANGED + 1)
     first_label = f"first sync of {count:,} small segments"
@@ -122,6 +128,14 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
             "x",
             ratio_goal,
             ratio_met,
+            machine,
+        ),
+        Figure(
+            f"{first_label}: 429s received",
+            first_throttled,
+            "responses",
+            throttled_goal,
+            throttled_met,
             machine,
         ),
         Figure(f"{sequential_label}: wall", sequential[0], "s", machine=machine),

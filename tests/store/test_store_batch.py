@@ -230,3 +230,34 @@ def test_the_async_store_is_batch_first_too(many: SimulatorHandle, db: Path) -> 
     assert [i for i, n in zip(ids, added, strict=True) if n] == ["42"]
     with HistoryStore(db) as store:
         assert list(store.records("42")) == walked(many, "42")
+
+
+def test_a_malformed_batch_answer_is_a_typed_error_and_stores_nothing(
+    make_sim: Callable[..., SimulatorHandle], db: Path
+) -> None:
+    from activecampaign_segments import ResponseValidationError
+
+    sim = make_sim(quirks={"batch_duplicates"})  # two records for one id
+    _sync(sim, db, ["1"])  # one id: no batch request
+    with client_for(sim) as client, HistoryStore(db) as store:
+        with pytest.raises(ResponseValidationError, match="answered twice"):
+            store.sync(client, ["1", "2"])
+        assert [s.segment_id for s in store.segments()] == ["1"]
+        assert store.count("1") == 130
+
+
+def test_a_lenient_server_is_synced_batch_first_as_well(
+    make_sim: Callable[..., SimulatorHandle], db: Path
+) -> None:
+    # The other reading of the document: an unknown id has a history of its own, or,
+    # if numeric, an empty one (200, not 404): left out of the batch, walked, no error.
+    sim = make_sim(profile="lenient")
+    ids = ["1", "2", "not-in-the-data-set", "424242"]
+    first, _ = _sync(sim, db, ids, segments_at_once=2)
+    assert all(added == stored > 0 for _, added, stored in first[:3])
+    assert first[3] == ("424242", 0, 0)
+    again, requests = _sync(sim, db, ids, segments_at_once=2)
+    assert (requests, [added for _, added, _ in again]) == (1 + 1, [0, 0, 0, 0])
+    with HistoryStore(db) as store:
+        for segment_id in ids:
+            assert list(store.records(segment_id)) == walked(sim, segment_id)
