@@ -13,7 +13,7 @@ from activecampaign_simulator.server import SimulatorHandle
 from typer.testing import CliRunner
 
 from tests.store.conftest import BIG, client_for
-from tests.store.helpers import add_counts, run_cli, walked
+from tests.store.helpers import add_counts, one_error_line, run_cli, walked
 
 
 @pytest.mark.parametrize(
@@ -179,3 +179,23 @@ def test_sync_of_many_segments_prints_them_in_order_with_one_batch_request(
     again = run_cli(sim, "sync", *ids, "--db", str(db))
     assert again.stdout.splitlines() == [f"segment {i}: 2 records stored, 0 new" for i in ids]
     assert _served(sim) - before == 1
+
+
+def test_a_failing_segment_stops_the_sync_with_its_exit_code_and_loses_nothing(
+    shared_sim: SimulatorHandle, db: Path
+) -> None:
+    failed = run_cli(shared_sim, "sync", "1", "no-such-segment", BIG, "--db", str(db))
+    assert failed.exit_code == 5
+    assert "not found" in one_error_line(failed)
+    # Segments are walked at once: the lines printed before the failure are a prefix.
+    done = ["segment 1: 130 records stored, 130 new"]
+    assert failed.stdout.splitlines() == done[: len(failed.stdout.splitlines())]
+    resumed = run_cli(shared_sim, "sync", "1", BIG, "--db", str(db))
+    assert resumed.exit_code == 0, resumed.stderr
+    assert [line.split(":")[1].split(",")[0] for line in resumed.stdout.splitlines()] == [
+        " 130 records stored",
+        " 600 records stored",
+    ]
+    with HistoryStore(db) as store:
+        assert list(store.records(BIG)) == walked(shared_sim, BIG)
+        assert all(summary.complete for summary in store.segments())
