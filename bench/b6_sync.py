@@ -11,7 +11,8 @@ with the ids on stdin, as a cron job would give them:
 - for contrast, the first sync of 50 of them with ``--concurrency 1`` (one segment
   after another, page after page), without a goal;
 - a sync with nothing new: goal exactly ⌈1,000/100⌉ = 10 requests (it made 1,000
-  before batch-first);
+  before batch-first), sent four at once, so its wall is about 10 / 5 per second plus
+  the command's own work over 1,000 segments;
 - a sync after one new count on each of 5 segments: goal at most 10 + 5 + 1 requests.
 
 Every run's output must say what the server holds (10 records stored per segment, the
@@ -154,6 +155,12 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
             machine,
         ),
         Figure(f"{unchanged_label}: wall", unchanged[0], "s", machine=machine),
+        Figure(
+            f"{unchanged_label}: wall / (requests / rate)",
+            unchanged[0] / (unchanged[1] / rps),
+            "x",
+            machine=machine,
+        ),
         Figure(
             f"{changed_label}: requests", after[1], "requests", changed_goal, changed_met, machine
         ),

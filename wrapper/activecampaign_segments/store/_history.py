@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import threading
 import time
@@ -125,11 +126,25 @@ def _summary(row: SegmentRow, walks: int) -> SegmentSummary:
     )
 
 
-def _take_answer(
-    chunk: list[str], answer: dict[str, CountRecord], asked: set[str], latest: dict[str, Latest]
-) -> None:
-    asked.update(chunk)
-    latest.update((segment_id, Latest.of(record)) for segment_id, record in answer.items())
+def _ask(client: SegmentsClient, chunk: list[str]) -> dict[str, CountRecord] | None:
+    """One batch request; ``None`` when the server refuses it as a whole."""
+    try:
+        return client.latest_counts(chunk)
+    except _BATCH_REFUSED:
+        return None
+
+
+def _answers(
+    chunks: list[list[str]], answers: list[dict[str, CountRecord] | None]
+) -> tuple[set[str], dict[str, Latest]]:
+    """The ids the batch form was asked for (refused requests left out), and its answers."""
+    asked: set[str] = set()
+    latest: dict[str, Latest] = {}
+    for chunk, answer in zip(chunks, answers, strict=True):
+        if answer is not None:
+            asked.update(chunk)
+            latest.update((segment_id, Latest.of(record)) for segment_id, record in answer.items())
+    return asked, latest
 
 
 def _plans(
@@ -333,15 +348,14 @@ class HistoryStore:
     ) -> Iterator[SyncResult]:
         database = self._database
         database.check_account(_account(client))
-        asked: set[str] = set()
-        latest: dict[str, Latest] = {}
-        for chunk in batch_chunks(ids, MAX_IDS_PER_REQUEST):
-            try:
-                answer = client.latest_counts(chunk)
-            except _BATCH_REFUSED:
-                continue
-            _take_answer(chunk, answer, asked, latest)
-        plans = _plans(database, ids, asked, latest)
+        chunks = batch_chunks(ids, MAX_IDS_PER_REQUEST)
+        if at_once > 1 and len(chunks) > 1:
+            # Several batch requests in flight: at the rate limit, not one round trip each.
+            with ThreadPoolExecutor(min(at_once, len(chunks))) as asking:
+                answers = list(asking.map(functools.partial(_ask, client), chunks))
+        else:
+            answers = [_ask(client, chunk) for chunk in chunks]
+        plans = _plans(database, ids, *_answers(chunks, answers))
         walking = [segment_id for segment_id in ids if plans[segment_id]]
         if at_once == 1 or len(walking) <= 1:
             for segment_id in ids:
@@ -529,15 +543,22 @@ class AsyncHistoryStore:
         gate = asyncio.Semaphore(_check_at_once(segments_at_once))
         database = self._db()
         await asyncio.to_thread(database.check_account, _account(client))
-        asked: set[str] = set()
-        latest: dict[str, Latest] = {}
-        for chunk in batch_chunks(ids, MAX_IDS_PER_REQUEST):
-            try:
-                answer = await client.latest_counts(chunk)
-            except _BATCH_REFUSED:
-                continue
-            _take_answer(chunk, answer, asked, latest)
-        plans = await asyncio.to_thread(_plans, database, ids, asked, latest)
+        chunks = batch_chunks(ids, MAX_IDS_PER_REQUEST)
+
+        async def ask(chunk: list[str]) -> dict[str, CountRecord] | None:
+            async with gate:
+                try:
+                    return await client.latest_counts(chunk)
+                except _BATCH_REFUSED:
+                    return None
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                asks = [group.create_task(ask(chunk)) for chunk in chunks]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        answered = _answers(chunks, [task.result() for task in asks])
+        plans = await asyncio.to_thread(_plans, database, ids, *answered)
 
         async def one(segment_id: str) -> SyncResult:
             added = 0
