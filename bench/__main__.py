@@ -23,6 +23,7 @@ from bench import (
     b3_memory,
     b4_parallel,
     b5_store,
+    b6_sync,
     b8_testing,
     machine,
 )
@@ -35,6 +36,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "3": b3_memory,
     "4": b4_parallel,
     "5": b5_store,
+    "6": b6_sync,
     "8": b8_testing,
 }
 TOKEN_VARIABLE = "BENCH_API_TOKEN"

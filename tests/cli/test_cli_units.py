@@ -176,3 +176,28 @@ def test_chart_without_changes_has_no_markers() -> None:
 def test_redaction_of_the_token() -> None:
     assert redact("token=abcdefgh12 and abcdefgh12", "abcdefgh12") == "token=*** and ***"
     assert redact("a short t stays readable", "t") == "a short t stays readable"
+
+
+def _imported_cli_modules(module: str) -> set[str]:
+    """The ``activecampaign_segments.cli`` modules a CLI module imports, anywhere in it."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(f"activecampaign_segments.cli.{module}")
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):  # function-level imports included
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    prefix = "activecampaign_segments.cli."
+    return {name.removeprefix(prefix) for name in names if name.startswith(prefix)}
+
+
+def test_commands_and_sync_share_a_module_instead_of_importing_each_other() -> None:
+    assert "commands" not in _imported_cli_modules("sync")  # commands imports sync only
+    assert {"commands", "sync"}.isdisjoint(_imported_cli_modules("common"))
+    assert "common" in _imported_cli_modules("sync")
+    assert "common" in _imported_cli_modules("commands")

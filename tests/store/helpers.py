@@ -72,14 +72,16 @@ class FailingAfter(httpx.BaseTransport):
         self._inner.close()
 
 
-def run_cli(handle: SimulatorHandle, *args: str, db_env: str | None = None) -> Result:
+def run_cli(
+    handle: SimulatorHandle, *args: str, db_env: str | None = None, input_text: str | None = None
+) -> Result:
     """``ac-segments --rps 0 ARGS`` against ``handle``, in process; checks it ended cleanly."""
     env = {
         "ACTIVECAMPAIGN_API_URL": handle.base_url,
         "ACTIVECAMPAIGN_API_KEY": handle.token,
         "ACTIVECAMPAIGN_SEGMENTS_DB": db_env,
     }
-    result = CliRunner().invoke(app, ["--rps", "0", *args], env=env)
+    result = CliRunner().invoke(app, ["--rps", "0", *args], env=env, input=input_text)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
     assert "Traceback" not in result.stdout + result.stderr
     assert handle.token not in result.stdout + result.stderr

@@ -3,6 +3,7 @@ command prints without ``--db``, in every format, first run (sync) and second (s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,8 @@ from activecampaign_simulator.dataset import SAME_SECOND_SEGMENT
 from activecampaign_simulator.server import SimulatorHandle
 from typer.testing import CliRunner
 
-from tests.store.conftest import BIG
-from tests.store.helpers import add_counts, run_cli, walked
+from tests.store.conftest import BIG, client_for
+from tests.store.helpers import add_counts, one_error_line, run_cli, walked
 
 
 @pytest.mark.parametrize(
@@ -121,3 +122,80 @@ def test_a_failed_sync_keeps_the_output_file_and_reports_one_line(
     assert result.exit_code == 5
     assert len(result.stderr.splitlines()) == 1
     assert out.read_text() == "keep me\n"
+
+
+def _served(handle: SimulatorHandle) -> int:
+    return int(sum(handle.app.state.status_counts.values()))
+
+
+def test_concurrency_1_walks_page_after_page_with_the_same_output(
+    shared_sim: SimulatorHandle, tmp_path: Path
+) -> None:
+    with client_for(shared_sim) as client:
+        pages = sum(1 for _ in client.count_history_pages(BIG))
+    outputs = {}
+    for concurrency in ("1", "4"):
+        before = _served(shared_sim)
+        result = run_cli(shared_sim, "history", BIG, "-f", "jsonl", "--concurrency", concurrency)
+        assert result.exit_code == 0, result.stderr
+        outputs[concurrency] = (result.stdout, _served(shared_sim) - before)
+    assert outputs["1"][0] == outputs["4"][0] != ""
+    assert outputs["1"][1] == pages  # exactly the page-after-page requests
+    assert outputs["4"][1] >= pages  # windows (no limiter here: all four run)
+    for db_name, concurrency in (("one.db", "1"), ("four.db", "4")):
+        synced = run_cli(
+            shared_sim,
+            "sync",
+            "1",
+            BIG,
+            "2",
+            "--db",
+            str(tmp_path / db_name),
+            "--concurrency",
+            concurrency,
+        )
+        assert synced.exit_code == 0, synced.stderr
+        outputs[db_name] = (synced.stdout, 0)
+    assert outputs["one.db"][0] == outputs["four.db"][0]
+    assert outputs["one.db"][0].splitlines()[1] == f"segment {BIG}: 600 records stored, 600 new"
+    for bad in ("0", "-2", "many"):
+        refused = run_cli(
+            shared_sim, "sync", "1", "--db", str(tmp_path / "x.db"), "--concurrency", bad
+        )
+        assert refused.exit_code == 2
+        assert "--concurrency" in refused.stderr
+        assert not (tmp_path / "x.db").exists()
+
+
+def test_sync_of_many_segments_prints_them_in_order_with_one_batch_request(
+    make_sim: Callable[..., SimulatorHandle], db: Path
+) -> None:
+    sim = make_sim(segments=30, history=2, extra_segments={}, latency=0.005)
+    ids = [str(i) for i in range(30, 0, -1)]
+    first = run_cli(sim, "sync", "-", "--db", str(db), input_text=" ".join(ids))
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout.splitlines() == [f"segment {i}: 2 records stored, 2 new" for i in ids]
+    before = _served(sim)
+    again = run_cli(sim, "sync", *ids, "--db", str(db))
+    assert again.stdout.splitlines() == [f"segment {i}: 2 records stored, 0 new" for i in ids]
+    assert _served(sim) - before == 1
+
+
+def test_a_failing_segment_stops_the_sync_with_its_exit_code_and_loses_nothing(
+    shared_sim: SimulatorHandle, db: Path
+) -> None:
+    failed = run_cli(shared_sim, "sync", "1", "no-such-segment", BIG, "--db", str(db))
+    assert failed.exit_code == 5
+    assert "not found" in one_error_line(failed)
+    # Segments are walked at once: the lines printed before the failure are a prefix.
+    done = ["segment 1: 130 records stored, 130 new"]
+    assert failed.stdout.splitlines() == done[: len(failed.stdout.splitlines())]
+    resumed = run_cli(shared_sim, "sync", "1", BIG, "--db", str(db))
+    assert resumed.exit_code == 0, resumed.stderr
+    assert [line.split(":")[1].split(",")[0] for line in resumed.stdout.splitlines()] == [
+        " 130 records stored",
+        " 600 records stored",
+    ]
+    with HistoryStore(db) as store:
+        assert list(store.records(BIG)) == walked(shared_sim, BIG)
+        assert all(summary.complete for summary in store.segments())

@@ -4,15 +4,19 @@
 
 ``count_history``
     One row per count record (the fields of ``CountRecord``), merged on ``run_id``.
-    Each run asks the server only for what is newer than the last loaded state of
-    each segment. The state keeps, per segment, the newest loaded second and the
-    ``run_id``\\ s loaded in it: the API's cursor is whole seconds, so a count recorded
-    later in that same second is still new. A run therefore re-reads that second
-    (``since`` = the newest loaded second, inclusive), skips the ``run_id``\\ s it holds,
-    and loads the rest; the merge on ``run_id`` is the second safety net. A segment
-    with no state (new in the list) gets its whole history.
+    Batch-first: the batch form's answer (the newest record of every segment, one
+    request per 100 ids, shared with ``latest_counts``) shows which segments have
+    counts newer than the last loaded state; only those are walked, so a run with
+    nothing new costs ⌈N/100⌉ requests. The state keeps, per segment, the newest
+    loaded second and the ``run_id``\\ s loaded in it: the API's cursor is whole
+    seconds, so a count recorded later in that same second is still new. A walk
+    therefore re-reads that second (``since`` = the newest loaded second, inclusive),
+    skips the ``run_id``\\ s it holds, and loads the rest; the merge on ``run_id`` is the
+    second safety net. A segment with no state (new in the list) gets its whole
+    history; one the batch form leaves out (unknown, forbidden, no count yet) is
+    walked, so the per-segment form raises its error.
 ``latest_counts``
-    The newest record of each segment (one request per 100 ids), merged on
+    The newest record of each segment (the same batch answer), merged on
     ``segment_id``.
 
 Failures are the client's typed errors (``NotFoundError``, ``PermissionDeniedError``,
@@ -30,6 +34,7 @@ imports it.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -199,6 +204,16 @@ class _SegmentProgress:
     def is_loaded(self, record: CountRecord) -> bool:
         return record.epoch == self.newest_epoch and record.run_id in self.newest_run_ids
 
+    def holds_newest(self, newest: CountRecord) -> bool:
+        """Whether nothing newer than ``newest`` (the server's newest record) is unloaded.
+
+        True when ``newest`` is loaded, or older than the newest loaded second (the
+        server dropped what was newer; a count recorded that late is not looked for).
+        """
+        if self.newest_epoch is None:
+            return False
+        return newest.epoch < self.newest_epoch or self.is_loaded(newest)
+
     def add(self, record: CountRecord) -> None:
         if self.newest_epoch is None or record.epoch > self.newest_epoch:
             self.newest_epoch = record.epoch
@@ -207,14 +222,33 @@ class _SegmentProgress:
             self.newest_run_ids.add(record.run_id)
 
 
+class _LatestOnce:
+    """The batch form's answer for one run, fetched once and shared by both resources."""
+
+    def __init__(self, segment_ids: list[str]) -> None:
+        self._ids = segment_ids
+        self._lock = threading.Lock()
+        self._answer: dict[str, CountRecord] | None = None
+
+    def get(self, client: SegmentsClient) -> dict[str, CountRecord]:
+        """The newest record of each segment the server shows (one request per 100 ids)."""
+        with self._lock:
+            if self._answer is None:
+                self._answer = client.latest_counts(self._ids)
+            return self._answer
+
+
 def _history_rows(
-    make_client: Callable[[], SegmentsClient], segment_ids: list[str]
+    make_client: Callable[[], SegmentsClient], segment_ids: list[str], latest: _LatestOnce
 ) -> Iterator[list[dict[str, Any]]]:
     """The new records of each segment, one list of rows per page; state per segment."""
     saved: dict[str, Any] = dlt.current.resource_state(HISTORY_RESOURCE).setdefault(_STATE_KEY, {})
     with make_client() as client:
+        newest = latest.get(client)
         for segment_id in segment_ids:
             before = _SegmentProgress.from_state(saved.get(segment_id))
+            if segment_id in newest and before.holds_newest(newest[segment_id]):
+                continue  # nothing new: no request
             after = _SegmentProgress(before.newest_epoch, set(before.newest_run_ids))
             # `since` is inclusive: the newest loaded second is read again, for counts
             # recorded in it after the last run; the ones already loaded are skipped.
@@ -238,12 +272,12 @@ def _history_rows(
 
 
 def _latest_rows(
-    make_client: Callable[[], SegmentsClient], segment_ids: list[str]
+    make_client: Callable[[], SegmentsClient], segment_ids: list[str], latest: _LatestOnce
 ) -> Iterator[list[dict[str, Any]]]:
-    """The newest record of each segment the server knows (one request per 100 ids)."""
+    """The newest record of each segment the server knows (the run's one batch answer)."""
     with make_client() as client:
-        latest = client.latest_counts(segment_ids)
-    rows = [record_row(latest[segment_id]) for segment_id in segment_ids if segment_id in latest]
+        answer = latest.get(client)
+    rows = [record_row(answer[segment_id]) for segment_id in segment_ids if segment_id in answer]
     if rows:
         yield rows
 
@@ -284,15 +318,16 @@ def count_history_source(
         return SegmentsClient(base_url, api_token, requests_per_second=requests_per_second)
 
     make_client().close()  # checks the settings now: a ValueError here, not mid-run
+    latest_once = _LatestOnce(ids)
     history = dlt.resource(
-        _history_rows(make_client, ids),
+        _history_rows(make_client, ids, latest_once),
         name=HISTORY_RESOURCE,
         primary_key="run_id",
         write_disposition="merge",
         columns=_keyed_columns("run_id"),
     )
     latest = dlt.resource(
-        _latest_rows(make_client, ids),
+        _latest_rows(make_client, ids, latest_once),
         name=LATEST_RESOURCE,
         primary_key="segment_id",
         write_disposition="merge",

@@ -6,12 +6,7 @@ and the exit code of its class (see ``errors``), with no traceback unless ``--de
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import os
 import sys
-import traceback
-from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -19,6 +14,14 @@ from typing import Annotated, TextIO
 import typer
 
 from activecampaign_segments.cli import dates
+from activecampaign_segments.cli.common import (
+    CLI_CONCURRENCY,
+    ConcurrencyOption,
+    err,
+    guarded,
+    options_of,
+    read_ids,
+)
 from activecampaign_segments.cli.config import (
     TOKEN_VARIABLE,
     URL_VARIABLE,
@@ -26,16 +29,9 @@ from activecampaign_segments.cli.config import (
     make_client,
 )
 from activecampaign_segments.cli.contract import contract
-from activecampaign_segments.cli.errors import (
-    CliError,
-    ExitCode,
-    describe,
-    one_line,
-    redact,
-    require_extra,
-)
+from activecampaign_segments.cli.errors import CliError, ExitCode, require_extra
 from activecampaign_segments.cli.formats import OutputFormat, choose_format
-from activecampaign_segments.cli.output import Interrupted, write_records
+from activecampaign_segments.cli.output import write_records
 from activecampaign_segments.cli.plot import (
     SUPPORTED_SUFFIXES,
     build_figure,
@@ -59,85 +55,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-class _RedactingFilter(logging.Filter):
-    """Scrubs the token from every log line (the client should never log it anyway)."""
-
-    def __init__(self, secret: str | None) -> None:
-        super().__init__()
-        self._secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self._secret:
-            record.msg = redact(record.getMessage(), self._secret)
-            record.args = None
-        return True
-
-
-@contextlib.contextmanager
-def _log_to_stderr(options: GlobalOptions) -> Iterator[None]:
-    """Log records reach stderr as single lines while a command runs.
-
-    Warnings from the client (e.g. a second that could not be fully read) show by
-    default; --debug adds the HTTP exchange. The handler is removed afterwards, so a
-    program (or test) that runs the app in-process keeps its own logging set-up.
-    """
-    root = logging.getLogger()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_RedactingFilter(options.api_token))
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
-    previous_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if options.debug else logging.WARNING)
-    try:
-        yield
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous_level)
-
-
-def _silence_stdout() -> None:
-    # The reader of a pipe went away (`| head`): point the stdout descriptor at
-    # /dev/null, as the Python docs advise, so the interpreter's final flush of the
-    # buffered remainder does not fail again with a second BrokenPipeError.
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
-@contextlib.contextmanager
-def guarded(options: GlobalOptions) -> Iterator[None]:
-    """Turn every failure inside the block into one stderr line and its exit code."""
-    try:
-        with _log_to_stderr(options):
-            yield
-    except (typer.Exit, typer.Abort, typer.BadParameter):
-        # Typer's own ways out (an exit status, a usage error) pass through untouched.
-        raise
-    except Interrupted as exc:
-        where = f" to {exc.output}" if exc.output is not None else ""
-        _err(
-            f"interrupted: {exc.written} whole records written{where}; "
-            "the output is incomplete (newest records first)"
-        )
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
-    except KeyboardInterrupt:
-        _err("interrupted")
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
-    except BrokenPipeError:
-        _silence_stdout()
-        raise typer.Exit(ExitCode.OK) from None
-    except Exception as exc:
-        code, message = describe(exc, options.base_url)
-        if options.debug:
-            _err(redact("".join(traceback.format_exception(exc)), options.api_token).rstrip())
-        _err(f"error: {one_line(redact(message, options.api_token))}")
-        raise typer.Exit(code) from None
 
 
 def _positive(value: float) -> float:
@@ -209,11 +126,6 @@ def root(
     )
 
 
-def _options(ctx: typer.Context) -> GlobalOptions:
-    options = ctx.find_object(GlobalOptions)
-    return options if options is not None else GlobalOptions()
-
-
 SinceOption = Annotated[
     str | None,
     typer.Option(
@@ -267,9 +179,10 @@ def history(
         int | None, typer.Option(min=0, help="Stop after this many records (newest first).")
     ] = None,
     db: DbOption = None,
+    concurrency: ConcurrencyOption = CLI_CONCURRENCY,
 ) -> None:
     """Every recorded count of a segment, newest first, streamed as it is fetched."""
-    options = _options(ctx)
+    options = options_of(ctx)
     with guarded(options):
         start, end = dates.parse_range(since, until)
         stdout = sys.stdout
@@ -282,21 +195,16 @@ def history(
                 enabled=not _to_terminal(output, stdout),
             ) as tracker,
             history_records(
-                client, segment_id, since=start, until=end, db=db, limit=limit
+                client,
+                segment_id,
+                since=start,
+                until=end,
+                db=db,
+                limit=limit,
+                concurrency=concurrency,
             ) as records,
         ):
             write_records(tracker.track(records), fmt, output, stdout)
-
-
-def _read_ids(arguments: list[str], stdin: TextIO) -> list[str]:
-    """The ids in order, without duplicates; ``-`` stands for the ids on stdin."""
-    ids: list[str] = []
-    for argument in arguments:
-        if argument == "-":
-            ids.extend(stdin.read().replace(",", " ").split())
-        elif argument.strip():
-            ids.append(argument.strip())
-    return list(dict.fromkeys(ids))
 
 
 @app.command()
@@ -313,9 +221,9 @@ def latest(
     output: OutputOption = None,
 ) -> None:
     """The most recent count of each segment; unknown ids are reported on stderr."""
-    options = _options(ctx)
+    options = options_of(ctx)
     with guarded(options):
-        ids = _read_ids(segment_ids, sys.stdin)
+        ids = read_ids(segment_ids, sys.stdin)
         if not ids:
             raise CliError(ExitCode.USAGE, "no segment ids given (on the command line or stdin)")
         stdout = sys.stdout
@@ -325,7 +233,7 @@ def latest(
         write_records((found[i] for i in ids if i in found), fmt, output, stdout)
         missing = [i for i in ids if i not in found]
         if missing:
-            _err(
+            err(
                 f"warning: no count for {len(missing)} segment(s): {', '.join(missing)} "
                 "(unknown, never counted, or not visible to this token)"
             )
@@ -350,9 +258,10 @@ def plot(
         bool, typer.Option("--active", help="Also draw active_result_count.")
     ] = False,
     db: DbOption = None,
+    concurrency: ConcurrencyOption = CLI_CONCURRENCY,
 ) -> None:
     """A line chart of the segment's count over time, marking each definition change."""
-    options = _options(ctx)
+    options = options_of(ctx)
     with guarded(options):
         start, end = dates.parse_range(since, until)
         # Both checked before any request: a wrong suffix or a missing extra should
@@ -362,7 +271,9 @@ def plot(
         with (
             make_client(options) as client,
             tracking(f"segment {segment_id}", lambda: client.stats.requests) as tracker,
-            history_records(client, segment_id, since=start, until=end, db=db) as fetched,
+            history_records(
+                client, segment_id, since=start, until=end, db=db, concurrency=concurrency
+            ) as fetched,
         ):
             records = list(tracker.track(fetched))
         figure = build_figure(records, segment_id, active=active)
@@ -394,7 +305,7 @@ def simulate(
     seed: Annotated[int | None, typer.Option(help="Seed of the generated data.")] = None,
 ) -> None:
     """Run the bundled API simulator on loopback; prints the base URL and token to use."""
-    options = _options(ctx)
+    options = options_of(ctx)
     with guarded(options):
         require_extra("simulator", "ac-segments simulate")
         from activecampaign_simulator import server

@@ -11,14 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Generator
-from typing import Final
 
 from activecampaign_segments import CountRecord, SegmentsClient
+from activecampaign_segments.cli.common import CLI_CONCURRENCY
 
-__all__ = ["CLI_CONCURRENCY", "fetch_history"]
-
-CLI_CONCURRENCY: Final = 4
-"""Time windows fetched at once (the client runs fewer when the limiter cannot use them)."""
+__all__ = ["fetch_history"]
 
 
 def fetch_history(
@@ -28,16 +25,16 @@ def fetch_history(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     limit: int | None = None,
+    concurrency: int = CLI_CONCURRENCY,
 ) -> Generator[CountRecord]:
     """The segment's records, newest first; at most ``limit`` of them.
 
-    Arguments are checked when the first record is asked for. When the limit is
+    ``concurrency`` time windows are walked at once (1: page after page). Arguments
+    are checked when the first record is asked for. When the limit is
     reached (or the caller closes this iterator), the walk is closed at once, so no
     request outlives it and none beyond the limit is sent later.
     """
-    records = client.count_history(
-        segment_id, since=since, until=until, concurrency=CLI_CONCURRENCY
-    )
+    records = client.count_history(segment_id, since=since, until=until, concurrency=concurrency)
     try:
         yield from records if limit is None else itertools.islice(records, limit)
     finally:

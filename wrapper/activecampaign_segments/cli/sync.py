@@ -4,6 +4,10 @@ from the local history store (``activecampaign_segments.store``).
 With ``--db``, ``history`` and ``plot`` first sync the segment into the store (usually
 one request), then read every record from the file; what they print is byte for byte
 what they print without ``--db`` (plus whatever the server no longer serves).
+
+``sync`` is batch-first (one request per 100 ids shows which segments have new counts)
+and walks up to ``--concurrency`` segments at once; it prints each segment's line in the
+order given, as soon as that segment and those before it are done.
 """
 
 from __future__ import annotations
@@ -18,9 +22,16 @@ from typing import Annotated
 import typer
 
 from activecampaign_segments import CountRecord, SegmentsClient
-from activecampaign_segments.cli.config import GlobalOptions, make_client
+from activecampaign_segments.cli.common import (
+    CLI_CONCURRENCY,
+    ConcurrencyOption,
+    guarded,
+    options_of,
+    read_ids,
+)
+from activecampaign_segments.cli.config import make_client
 from activecampaign_segments.cli.errors import CliError, ExitCode
-from activecampaign_segments.cli.fetch import CLI_CONCURRENCY, fetch_history
+from activecampaign_segments.cli.fetch import fetch_history
 from activecampaign_segments.store import DEFAULT_TIMEOUT, HistoryStore
 
 __all__ = ["DB_VARIABLE", "DbOption", "history_records", "sync_command"]
@@ -49,6 +60,7 @@ def history_records(
     until: dt.datetime | None,
     db: Path | None,
     limit: int | None = None,
+    concurrency: int = CLI_CONCURRENCY,
 ) -> Iterator[Iterator[CountRecord]]:
     """The segment's records newest first, at most ``limit``: fetched, or synced then read.
 
@@ -58,14 +70,16 @@ def history_records(
     file stays open for the ``with`` block.
     """
     if db is None:
-        fetched = fetch_history(client, segment_id, since=since, until=until, limit=limit)
+        fetched = fetch_history(
+            client, segment_id, since=since, until=until, limit=limit, concurrency=concurrency
+        )
         try:
             yield fetched
         finally:
             fetched.close()
         return
     with HistoryStore(db) as store:
-        store.sync(client, [segment_id], concurrency=CLI_CONCURRENCY)
+        store.sync(client, [segment_id], concurrency=concurrency)
         yield store.records(segment_id, since=since, until=until, limit=limit)
 
 
@@ -96,22 +110,25 @@ def sync_command(
             help="How long to wait while another process writes to the store.",
         ),
     ] = DEFAULT_TIMEOUT,
+    concurrency: ConcurrencyOption = CLI_CONCURRENCY,
 ) -> None:
     """Copy segments' count history into a local store; later runs fetch only new counts.
 
-    Resumable and safe to run twice at once. Records the server drops stay in the store.
+    One request per 100 segments shows which have new counts; only those are walked,
+    up to --concurrency at once. Resumable and safe to run twice at once. Records the
+    server drops stay in the store.
     """
-    # Imported here: `commands` registers this function, so it imports this module first.
-    from activecampaign_segments.cli.commands import _read_ids, guarded
-
-    options = ctx.find_object(GlobalOptions) or GlobalOptions()
+    options = options_of(ctx)
     with guarded(options):
-        ids = _read_ids(segment_ids, sys.stdin)
+        ids = read_ids(segment_ids, sys.stdin)
         if not ids:
             raise CliError(ExitCode.USAGE, "no segment ids given (on the command line or stdin)")
         with make_client(options) as client, HistoryStore(db, timeout=lock_timeout) as store:
-            for segment_id in ids:
-                (result,) = store.sync(client, [segment_id], concurrency=CLI_CONCURRENCY)
+            results = store.sync_each(
+                client, ids, concurrency=concurrency, segments_at_once=concurrency
+            )
+            for result in results:
                 typer.echo(
-                    f"segment {segment_id}: {result.stored:,} records stored, {result.added:,} new"
+                    f"segment {result.segment_id}: {result.stored:,} records stored, "
+                    f"{result.added:,} new"
                 )

@@ -21,7 +21,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final, TypeVar
@@ -36,7 +36,7 @@ from ._errors import (
 )
 from ._rows import COLUMNS, Row
 from ._schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
-from ._walks import Batch, Walk
+from ._walks import Batch, Latest, Stored, Walk
 
 T = TypeVar("T")
 
@@ -146,25 +146,55 @@ class Database:
 
     # -- sync ------------------------------------------------------------------------
 
-    def sync_state(self, segment_id: str) -> tuple[int | None, list[tuple[int, int, int | None]]]:
-        """The newest stored timestamp (µs) and the unfinished walks of a segment."""
+    def sync_states(
+        self, segment_ids: list[str], latest: Mapping[str, Latest]
+    ) -> dict[str, Stored]:
+        """What the store holds of each segment, read in one snapshot, for planning.
 
-        def read() -> tuple[int | None, list[tuple[int, int, int | None]]]:
+        ``latest`` is the batch form's answer; ``holds_latest`` says whether the store
+        holds that record of the segment (by ``run_id``).
+        """
+
+        def read() -> dict[str, Stored]:
             db = self._db
-            db.execute("BEGIN")  # one snapshot for both reads
+            states: dict[str, Stored] = {}
+            db.execute("BEGIN")  # one snapshot for every read
             try:
-                newest = db.execute(
-                    "SELECT MAX(recorded_us) FROM records WHERE segment_id = ?", (segment_id,)
-                ).fetchone()[0]
-                walks = db.execute(
-                    "SELECT walk_id, cursor, floor FROM walks WHERE segment_id = ?",
-                    (segment_id,),
-                ).fetchall()
+                for segment_id in segment_ids:
+                    newest = db.execute(
+                        "SELECT MAX(recorded_us) FROM records WHERE segment_id = ?", (segment_id,)
+                    ).fetchone()[0]
+                    walks = db.execute(
+                        "SELECT walk_id, cursor, floor FROM walks WHERE segment_id = ?",
+                        (segment_id,),
+                    ).fetchall()
+                    answer = latest.get(segment_id)
+                    holds = answer is not None and (
+                        db.execute(
+                            "SELECT 1 FROM records WHERE segment_id = ? AND run_id = ?",
+                            (segment_id, answer.run_id),
+                        ).fetchone()
+                        is not None
+                    )
+                    states[segment_id] = Stored(newest, tuple(walks), holds)
             finally:
                 db.execute("COMMIT")
-            return newest, walks
+            return states
 
         return self._retrying(read)
+
+    def mark_caught_up(self, segment_ids: list[str], now_us: int) -> None:
+        """Record that a sync found nothing new at the top of these segments (one write)."""
+        if not segment_ids:
+            return
+
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "UPDATE segments SET synced_us = ? WHERE segment_id = ?",
+                [(now_us, segment_id) for segment_id in segment_ids],
+            )
+
+        self._write(write)
 
     def check_account(self, account: str) -> None:
         """Refuse to sync another account's records into this store (``OtherAccountError``)."""

@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
+import threading
 import time
 import types
 from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from pathlib import Path
 from typing import Final, Self
 
 from attrs import frozen
 
+from .._errors import BadRequestError, NotFoundError, PermissionDeniedError
 from .._paging import Timepoint
 from .._records import CountRecord
-from ..client import AsyncSegmentsClient, SegmentsClient
+from .._windows import check_concurrency
+from ..client import MAX_IDS_PER_REQUEST, AsyncSegmentsClient, SegmentsClient
 from ._database import Database, SegmentRow
 from ._rows import bound_us, from_row, from_us
-from ._walks import Batcher, Walk, plan
+from ._walks import Batcher, Latest, Walk, batch_chunks, caught_up, plan
 
 __all__ = ["AsyncHistoryStore", "HistoryStore", "SegmentSummary", "SyncResult"]
 
@@ -32,6 +38,10 @@ DEFAULT_TIMEOUT: Final = 30.0
 
 _CHUNK: Final = 1000  # rows per read query while streaming records back
 _ASYNC_SEGMENTS_AT_ONCE: Final = 4
+# A batch request the server refuses as a whole (one id it will not take in a batch)
+# is not the sync's error: its ids are walked one by one, and the per-segment form
+# decides, as it did before the batch form was asked.
+_BATCH_REFUSED: Final = (BadRequestError, PermissionDeniedError, NotFoundError)
 
 
 @frozen
@@ -116,6 +126,52 @@ def _summary(row: SegmentRow, walks: int) -> SegmentSummary:
     )
 
 
+def _ask(client: SegmentsClient, chunk: list[str]) -> dict[str, CountRecord] | None:
+    """One batch request; ``None`` when the server refuses it as a whole."""
+    try:
+        return client.latest_counts(chunk)
+    except _BATCH_REFUSED:
+        return None
+
+
+def _answers(
+    chunks: list[list[str]], answers: list[dict[str, CountRecord] | None]
+) -> tuple[set[str], dict[str, Latest]]:
+    """The ids the batch form was asked for (refused requests left out), and its answers."""
+    asked: set[str] = set()
+    latest: dict[str, Latest] = {}
+    for chunk, answer in zip(chunks, answers, strict=True):
+        if answer is not None:
+            asked.update(chunk)
+            latest.update((segment_id, Latest.of(record)) for segment_id, record in answer.items())
+    return asked, latest
+
+
+def _plans(
+    database: Database, ids: list[str], asked: set[str], latest: dict[str, Latest]
+) -> dict[str, list[Walk]]:
+    """Each segment's walks; the segments with nothing new at the top marked caught up."""
+    states = database.sync_states(ids, latest)
+    plans = {
+        segment_id: plan(
+            segment_id, states[segment_id], asked=segment_id in asked, latest=latest.get(segment_id)
+        )
+        for segment_id in ids
+    }
+    database.mark_caught_up([i for i in ids if caught_up(plans[i])], _now_us())
+    return plans
+
+
+def _check_at_once(segments_at_once: object) -> int:
+    if (
+        not isinstance(segments_at_once, int)
+        or isinstance(segments_at_once, bool)
+        or segments_at_once < 1
+    ):
+        raise ValueError(f"segments_at_once must be a whole number >= 1, got {segments_at_once!r}")
+    return segments_at_once
+
+
 class _Reads:
     """The reads both stores share, on a ``Database``."""
 
@@ -168,8 +224,10 @@ class HistoryStore:
             for record in store.records("4"):    # newest first, from the file
                 ...
 
-    A later ``sync`` fetches only what is newer than what the file holds (usually one
-    request per segment). Records ActiveCampaign stops serving stay in the file.
+    A later ``sync`` fetches only what is newer than what the file holds: one batch
+    request per 100 segments shows which segments have new counts, and only those are
+    walked (usually one request each). Records ActiveCampaign stops serving stay in
+    the file.
     A sync killed at any point (even SIGKILL) is finished by the next one, with nothing
     lost or stored twice; several processes may sync one file at once.
 
@@ -215,14 +273,20 @@ class HistoryStore:
         segment_ids: Iterable[str],
         *,
         concurrency: int | None = None,
+        segments_at_once: int = 1,
     ) -> list[SyncResult]:
         """Fetch what is new for each segment and store it; finish any interrupted sync.
 
-        The first sync of a segment fetches its whole history; later ones walk from
-        the newest page down to the newest stored second (fetched again: records
-        sharing it may be new), so catching up costs one request when at most ~49
-        counts are new. Progress is saved every 50 records together with the records,
-        so an interrupted sync loses at most that much work.
+        Batch-first: for several segments it first asks the API's batch form for every
+        segment's newest record (one request per 100 ids) and walks only the segments
+        whose newest record the store does not hold, so a sync of N unchanged segments
+        costs ⌈N/100⌉ requests, and each segment with new counts about one more. Ids
+        the batch form leaves out (unknown, forbidden, never counted) are walked, so
+        the per-segment form raises their error. The first sync of a segment fetches its
+        whole history; later walks go from the newest page down to the newest stored
+        second (fetched again: records sharing it may be new). Progress is saved every
+        50 records together with the records, so an interrupted sync loses at most that
+        much work.
 
         Args:
             client: the client to fetch with (its rate limit and retries apply).
@@ -231,18 +295,42 @@ class HistoryStore:
                 ``SegmentsClient.count_history``); ``None`` keeps the client's default
                 (page after page). A first sync of a long history is much faster with
                 4 on a real account (the CLI's choice); what is stored is the same.
+            segments_at_once: how many segments are walked at once, on worker threads
+                (all under the client's shared rate limit); 1 (the default) walks one
+                after another in the calling thread. ``ac-segments sync`` uses 4.
 
         Returns:
             One ``SyncResult`` per segment, in the order given.
 
         Raises:
             TypeError: ``client`` is not a ``SegmentsClient``.
-            ValueError: a bad segment id (nothing is fetched).
+            ValueError: a bad segment id or option (nothing is fetched).
             ActiveCampaignError: a subclass, when fetching fails; what was stored before
-                the failure stays, and the next sync resumes from there.
+                the failure stays, and the next sync resumes from there. With several
+                segments at once, the others stop at their next record.
             OtherAccountError: the store holds another account's history (nothing is
                 fetched).
             StoreError: another subclass, when the file cannot be written.
+        """
+        return list(
+            self.sync_each(
+                client, segment_ids, concurrency=concurrency, segments_at_once=segments_at_once
+            )
+        )
+
+    def sync_each(
+        self,
+        client: SegmentsClient,
+        segment_ids: Iterable[str],
+        *,
+        concurrency: int | None = None,
+        segments_at_once: int = 1,
+    ) -> Iterator[SyncResult]:
+        """`sync`, yielding each segment's result in the order given as soon as it is done.
+
+        Arguments are checked at once (``TypeError``, ``ValueError``); the requests are
+        made as the iterator is consumed. Closing it early stops the walks (what they
+        stored stays; the next sync resumes them).
         """
         if not isinstance(client, SegmentsClient):
             raise TypeError(
@@ -250,16 +338,68 @@ class HistoryStore:
                 "AsyncHistoryStore"
             )
         ids = _check_ids(segment_ids)
-        return [self._sync_one(client, segment_id, concurrency) for segment_id in ids]
+        if concurrency is not None:
+            check_concurrency(concurrency)
+        at_once = _check_at_once(segments_at_once)
+        return self._sync_each(client, ids, concurrency, at_once)
 
-    def _sync_one(
-        self, client: SegmentsClient, segment_id: str, concurrency: int | None
-    ) -> SyncResult:
+    def _sync_each(
+        self, client: SegmentsClient, ids: list[str], concurrency: int | None, at_once: int
+    ) -> Iterator[SyncResult]:
+        database = self._database
+        database.check_account(_account(client))
+        chunks = batch_chunks(ids, MAX_IDS_PER_REQUEST)
+        if at_once > 1 and len(chunks) > 1:
+            # Several batch requests in flight: at the rate limit, not one round trip each.
+            with ThreadPoolExecutor(min(at_once, len(chunks))) as asking:
+                answers = list(asking.map(functools.partial(_ask, client), chunks))
+        else:
+            answers = [_ask(client, chunk) for chunk in chunks]
+        plans = _plans(database, ids, *_answers(chunks, answers))
+        walking = [segment_id for segment_id in ids if plans[segment_id]]
+        if at_once == 1 or len(walking) <= 1:
+            for segment_id in ids:
+                count = self._walk(client, segment_id, plans[segment_id], concurrency, None)
+                yield SyncResult(segment_id, count, self._reads.stored(segment_id))
+            return
+        stop = threading.Event()
+        pool = ThreadPoolExecutor(min(at_once, len(walking)), thread_name_prefix="ac-segments-sync")
+        futures: dict[Future[int], str] = {
+            pool.submit(self._walk, client, i, plans[i], concurrency, stop): i for i in walking
+        }
+        added: dict[str, int] = {}
+        waiting = set(futures)
+        try:
+            position = 0
+            while position < len(ids):
+                segment_id = ids[position]
+                if plans[segment_id] and segment_id not in added:
+                    finished, waiting = wait_futures(waiting, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        added[futures[future]] = future.result()  # the first failure: raised
+                    continue
+                stored = self._reads.stored(segment_id)
+                yield SyncResult(segment_id, added.get(segment_id, 0), stored)
+                position += 1
+        finally:
+            stop.set()
+            for future in waiting:
+                future.cancel()
+            pool.shutdown(wait=True)
+
+    def _walk(
+        self,
+        client: SegmentsClient,
+        segment_id: str,
+        walks: list[Walk],
+        concurrency: int | None,
+        stop: threading.Event | None,
+    ) -> int:
+        """Run one segment's walks; how many records they added. Stops when ``stop`` is set."""
         database = self._database
         account = _account(client)
-        database.check_account(account)
         added = 0
-        for walk in plan(segment_id, *database.sync_state(segment_id)):
+        for walk in walks:
             if walk.empty:
                 database.forget_walk(walk)
                 continue
@@ -269,12 +409,19 @@ class HistoryStore:
                 if concurrency is None
                 else client.count_history(segment_id, **_bounds(walk), concurrency=concurrency)
             )
-            for record in records:
-                batch = batcher.add(record)
-                if batch is not None:
-                    added += database.save(batch, _now_us(), account)
+            try:
+                for record in records:
+                    if stop is not None and stop.is_set():
+                        return added  # another segment failed; this walk stays resumable
+                    batch = batcher.add(record)
+                    if batch is not None:
+                        added += database.save(batch, _now_us(), account)
+            finally:
+                close = getattr(records, "close", None)
+                if close is not None:
+                    close()  # a windowed walk cancels what it has not sent yet
             added += database.save(batcher.finish(), _now_us(), account)
-        return SyncResult(segment_id, added, self._reads.stored(segment_id))
+        return added
 
     def records(
         self,
@@ -371,12 +518,19 @@ class AsyncHistoryStore:
         return self._database
 
     async def sync(
-        self, client: AsyncSegmentsClient, segment_ids: Iterable[str]
+        self,
+        client: AsyncSegmentsClient,
+        segment_ids: Iterable[str],
+        *,
+        concurrency: int | None = None,
+        segments_at_once: int = _ASYNC_SEGMENTS_AT_ONCE,
     ) -> list[SyncResult]:
-        """Fetch what is new for each segment; see `HistoryStore.sync`.
+        """Fetch what is new for each segment; see `HistoryStore.sync` (batch-first too).
 
-        Up to four segments are synced at once; if one fails, the others are cancelled
-        (what they stored stays) and the first error is raised.
+        Up to ``segments_at_once`` segments (4) are walked at once, each with the async
+        client's windowed walk (``concurrency`` windows; ``None``: the client's default,
+        4); if one fails, the others are cancelled (what they stored stays) and the
+        first error is raised.
         """
         if not isinstance(client, AsyncSegmentsClient):
             raise TypeError(
@@ -384,11 +538,35 @@ class AsyncHistoryStore:
                 "HistoryStore"
             )
         ids = _check_ids(segment_ids)
-        gate = asyncio.Semaphore(_ASYNC_SEGMENTS_AT_ONCE)
+        if concurrency is not None:
+            check_concurrency(concurrency)
+        gate = asyncio.Semaphore(_check_at_once(segments_at_once))
+        database = self._db()
+        await asyncio.to_thread(database.check_account, _account(client))
+        chunks = batch_chunks(ids, MAX_IDS_PER_REQUEST)
+
+        async def ask(chunk: list[str]) -> dict[str, CountRecord] | None:
+            async with gate:
+                try:
+                    return await client.latest_counts(chunk)
+                except _BATCH_REFUSED:
+                    return None
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                asks = [group.create_task(ask(chunk)) for chunk in chunks]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        answered = _answers(chunks, [task.result() for task in asks])
+        plans = await asyncio.to_thread(_plans, database, ids, *answered)
 
         async def one(segment_id: str) -> SyncResult:
-            async with gate:
-                return await self._sync_one(client, segment_id)
+            added = 0
+            if plans[segment_id]:
+                async with gate:
+                    added = await self._walk(client, segment_id, plans[segment_id], concurrency)
+            stored = await asyncio.to_thread(_Reads(database).stored, segment_id)
+            return SyncResult(segment_id, added, stored)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -397,25 +575,38 @@ class AsyncHistoryStore:
             raise failed.exceptions[0] from None
         return [task.result() for task in tasks]
 
-    async def _sync_one(self, client: AsyncSegmentsClient, segment_id: str) -> SyncResult:
+    async def _walk(
+        self,
+        client: AsyncSegmentsClient,
+        segment_id: str,
+        walks: list[Walk],
+        concurrency: int | None,
+    ) -> int:
         database = self._db()
         account = _account(client)
-        await asyncio.to_thread(database.check_account, account)
         added = 0
-        state = await asyncio.to_thread(database.sync_state, segment_id)
-        for walk in plan(segment_id, *state):
+        for walk in walks:
             if walk.empty:
                 await asyncio.to_thread(database.forget_walk, walk)
                 continue
             batcher = Batcher(walk)
-            async for record in client.count_history(segment_id, **_bounds(walk)):
-                batch = batcher.add(record)
-                if batch is not None:
-                    added += await asyncio.to_thread(database.save, batch, _now_us(), account)
+            records = (
+                client.count_history(segment_id, **_bounds(walk))
+                if concurrency is None
+                else client.count_history(segment_id, **_bounds(walk), concurrency=concurrency)
+            )
+            try:
+                async for record in records:
+                    batch = batcher.add(record)
+                    if batch is not None:
+                        added += await asyncio.to_thread(database.save, batch, _now_us(), account)
+            finally:
+                aclose = getattr(records, "aclose", None)
+                if aclose is not None:
+                    await aclose()  # cancelled: the windows' requests are cancelled too
             finished = batcher.finish()
             added += await asyncio.to_thread(database.save, finished, _now_us(), account)
-        stored = await asyncio.to_thread(_Reads(database).stored, segment_id)
-        return SyncResult(segment_id, added, stored)
+        return added
 
     async def records(
         self,
