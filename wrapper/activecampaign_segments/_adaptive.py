@@ -30,7 +30,7 @@ in a row. Clients that share no schedule still draw some 429s: the cure on one m
 the shared schedule of ``_crossprocess``.
 
 A burst of 429s answers one episode of congestion, so it cuts the rate once: a throttle of
-a request that was sent before the last cut is not counted again (TCP reduces once per
+a request that was sent before (or at) the last cut is not counted again (TCP reduces once per
 round trip for the same reason).
 """
 
@@ -126,7 +126,7 @@ class AdaptiveRate:
         if not math.isfinite(now) or (sent_at is not None and not math.isfinite(sent_at)):
             return False
         last = self._throttled_at
-        if last is not None and sent_at is not None and sent_at < last:
+        if last is not None and sent_at is not None and sent_at <= last:
             return False
         current = self.rate(now)
         previous_peak = self._peak
