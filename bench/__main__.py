@@ -23,6 +23,7 @@ from bench import (
     b3_memory,
     b4_parallel,
     b5_store,
+    b7_processes,
     machine,
 )
 from bench.results import Figure, table, write_json
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "3": b3_memory,
     "4": b4_parallel,
     "5": b5_store,
+    "7": b7_processes,
 }
 TOKEN_VARIABLE = "BENCH_API_TOKEN"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"

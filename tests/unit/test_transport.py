@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from activecampaign_segments import _transport
+from activecampaign_segments._adaptive import BETA
 from activecampaign_segments._limiter import RateLimiter
 from activecampaign_segments._transport import (
     RETRYABLE_STATUSES,
@@ -675,4 +676,4 @@ def test_requests_throttled_together_cut_the_rate_once(monkeypatch: pytest.Monke
             await asyncio.gather(*tasks)
 
     asyncio.run(go())
-    assert limiter.rate == pytest.approx(5.0 * 0.7)  # one episode, one cut (not 0.7 ** 8)
+    assert limiter.rate == pytest.approx(5.0 * BETA)  # one episode, one cut (not BETA ** 8)

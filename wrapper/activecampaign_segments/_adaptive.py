@@ -19,15 +19,21 @@ every sequence of events is a unit test. The rate is always clamped to
 ``[floor, ceiling]``: nothing a server sends can push it above the configured rate, or
 stall a client below the floor.
 
+Two constants differ from botocore's, both for clients that share nothing but the account.
 ``C`` is scaled by the ceiling, so the curve has the same shape whatever rate is configured,
-and is gentler than botocore's 0.4: ``0.005 * ceiling`` (0.025 at 5 requests/s, about 4 s
-back to the peak after a throttle at the ceiling). Tuned on the simulation in
-``tests/unit/test_adaptive.py`` (N clients, each with its own bucket, against one 5 requests/s
-token bucket that answers 429 with ``Retry-After: 1``): over 300 simulated seconds,
-botocore's 0.4 left 15 % of 2 clients' requests and 33 % of 4 clients' throttled (a fixed
-rate: 16 % and 36 %), 0.025 left 10 % and 22 %, with no request throttled more than 3 times
-in a row. Clients that share no schedule still draw some 429s: the cure on one machine is
-the shared schedule of ``_crossprocess``.
+and is much gentler than botocore's 0.4: ``0.001 * ceiling`` (0.005 at 5 requests/s, about
+5 s back to the peak after a throttle at the ceiling, and as slow again to probe 1 request/s
+beyond it). ``beta`` is 0.5, not 0.7: N clients starting together at the full rate offer N
+times the account's limit, and each halving is one round of 429s for every one of them, so
+with 0.7 four clients needed four rounds to get under the limit, as many as a request's
+retries, and three of four ``ac-segments history`` processes exited 6 in benchmark 7; with
+0.5 they need two, and all four finished. On the simulation in
+``tests/unit/test_adaptive.py`` (N clients, each with its own bucket, against one 5
+requests/s token bucket that answers 429 with ``Retry-After: 1``, 600 simulated seconds),
+botocore's constants left 15 % of 2 clients' requests and 33 % of 4 clients' throttled, a
+fixed rate 16 % and 36 %, these 5 % and 13 %, the account saturated in every case. Clients
+that share no schedule still draw 429s; on one machine the cure is the shared schedule of
+``_crossprocess``.
 
 A burst of 429s answers one episode of congestion, so it cuts the rate once: a throttle of
 a request that was sent before (or at) the last cut is not counted again (TCP reduces once per
@@ -41,10 +47,10 @@ from typing import Final
 
 __all__ = ["BETA", "DEFAULT_FLOOR", "SCALE_PER_RPS", "AdaptiveRate"]
 
-#: The multiplicative decrease on a throttle (botocore and TCP CUBIC use 0.7).
-BETA: Final = 0.7
+#: The fraction of the rate kept on a throttle (botocore and TCP CUBIC keep 0.7; see above).
+BETA: Final = 0.5
 #: ``C`` per request/s of ceiling (see the module docstring for why not botocore's 0.4).
-SCALE_PER_RPS: Final = 0.005
+SCALE_PER_RPS: Final = 0.001
 #: The lowest rate a throttled client falls to (botocore's minimum fill rate), unless the
 #: configured rate is lower still.
 DEFAULT_FLOOR: Final = 0.5

@@ -195,9 +195,10 @@ class RateLimiter:
         return self._burst
 
     def limit_to(self, requests_per_second: float) -> None:
-        """Lower the rate to ``requests_per_second`` if that is below the current rate.
+        """Lower the configured rate to ``requests_per_second`` if that is below it.
 
-        Never raises the rate: see "Rates of a shared bucket" in the module docstring.
+        Never raises it: see "Rates of a shared bucket" in the module docstring. The
+        adaptive rate stays at or below the configured one.
         """
         rate = _check_rate(requests_per_second)
         with self._lock:
