@@ -16,9 +16,9 @@ import httpx
 from activecampaign_segments import SegmentsClient
 
 from bench.canned import CannedPages
-from bench.cpu_pyperf import measure, ratio_with_spread
+from bench.cpu_pyperf import measure, ratio_figures
 from bench.plain import generated_client, generated_count, plain_count
-from bench.results import Figure, check
+from bench.results import Figure
 
 TITLE = "0. In-process pages (MockTransport): client-side cost (process CPU time, pyperf)"
 BASE_URL = "http://127.0.0.1"
@@ -59,9 +59,6 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
         statistics.fmean(means[n]) for n in ("plain", "generated", "wrapper")
     )
     b_over_a = generated / plain
-    c_over_b, spread, low, high = ratio_with_spread(means["wrapper"], means["generated"])
-    goal, met = check(round(c_over_b, 3), "<=", 1.25)
-    name = "time ratio c/b (wrapper vs generated)"
     return [
         Figure(
             f"(a) plain httpx + json, {records:,} records",
@@ -77,14 +74,12 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
             machine=machine,
         ),
         Figure("time ratio b/a (generated vs plain)", b_over_a, "x", machine=machine),
-        Figure(name, c_over_b, "x", goal, met, machine),
-        Figure(f"{name}: std over processes", spread, "x", machine=machine),
-        Figure(f"{name}: min over processes", low, "x", machine=machine),
-        Figure(f"{name}: max over processes", high, "x", machine=machine),
-        Figure(
+        *ratio_figures(
+            "time ratio c/b (wrapper vs generated)",
+            means["wrapper"],
+            means["generated"],
+            1.25,
+            machine,
             "in-process loops: pyperf processes per loop",
-            len(means["wrapper"]),
-            "processes",
-            machine=machine,
         ),
     ]

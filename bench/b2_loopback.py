@@ -17,9 +17,9 @@ import httpx
 from activecampaign_segments import SegmentsClient
 from activecampaign_simulator.process import simulator_process
 
-from bench.cpu_pyperf import measure, ratio_with_spread
+from bench.cpu_pyperf import measure, ratio_figures
 from bench.plain import plain_count
-from bench.results import Figure, check
+from bench.results import Figure
 
 TITLE = "2. Loopback throughput (simulator without limit or latency; wall time, pyperf)"
 SEGMENT = "1"
@@ -54,9 +54,6 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
             values=values,
             base_url=sim.base_url,
         )
-    ratio, spread, low, high = ratio_with_spread(means["wrapper"], means["plain"])
-    goal, met = check(round(ratio, 3), "<=", 1.3)
-    name = "time ratio wrapper / plain"
     return [
         Figure(
             f"plain httpx + json, {records:,} records",
@@ -70,14 +67,12 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
             "records/s",
             machine=machine,
         ),
-        Figure(name, ratio, "x", goal, met, machine),
-        Figure(f"{name}: std over processes", spread, "x", machine=machine),
-        Figure(f"{name}: min over processes", low, "x", machine=machine),
-        Figure(f"{name}: max over processes", high, "x", machine=machine),
-        Figure(
+        *ratio_figures(
+            "time ratio wrapper / plain",
+            means["wrapper"],
+            means["plain"],
+            1.3,
+            machine,
             "loopback loops: pyperf processes per loop",
-            len(means["wrapper"]),
-            "processes",
-            machine=machine,
         ),
     ]

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pyperf
 
+from bench.results import Figure, check
+
 ROOT = Path(__file__).resolve().parent.parent
 ENV_SUITE_URL = "BENCH_CPU_URL"
 ENV_SUITE_TOKEN = "BENCH_CPU_TOKEN"
@@ -106,18 +108,26 @@ def measure(
     }
 
 
-def ratio_with_spread(
-    numerator: list[float], denominator: list[float]
-) -> tuple[float, float, float, float]:
-    """(ratio of the means, stdev, min, max of the per-process ratios)."""
+def ratio_figures(
+    name: str,
+    numerator: list[float],
+    denominator: list[float],
+    bound: float,
+    machine: str,
+    processes_name: str,
+) -> list[Figure]:
+    """The ratio of the means (goal ``<= bound``) and the spread of the per-process ratios."""
     ratios = [n / d for n, d in zip(numerator, denominator, strict=False)]
+    ratio = statistics.fmean(numerator) / statistics.fmean(denominator)
     spread = statistics.stdev(ratios) if len(ratios) > 1 else 0.0
-    return (
-        statistics.fmean(numerator) / statistics.fmean(denominator),
-        spread,
-        min(ratios),
-        max(ratios),
-    )
+    goal, met = check(round(ratio, 3), "<=", bound)
+    return [
+        Figure(name, ratio, "x", goal, met, machine),
+        Figure(f"{name}: std over processes", spread, "x", machine=machine),
+        Figure(f"{name}: min over processes", min(ratios), "x", machine=machine),
+        Figure(f"{name}: max over processes", max(ratios), "x", machine=machine),
+        Figure(processes_name, len(ratios), "processes", machine=machine),
+    ]
 
 
 if __name__ == "__main__":
