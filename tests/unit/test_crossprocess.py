@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import multiprocessing
 import sqlite3
 import subprocess
 import sys
@@ -205,3 +206,24 @@ def test_registry_keeps_one_bucket_per_host(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv(ENV_LIMITER_DIR, "off")
     host = f"https://{uuid.uuid4().hex}:443"
     assert shared_limiter(host, 5.0) is _limiter.shared_limiter(host, 5.0)
+
+
+def test_a_forked_child_books_through_its_own_connection(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    parent = SharedSchedule(path, "https://acct.api-us1.com:443")
+    assert parent.book(10.0, 0.0) == 0.0
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+
+    def inherited() -> None:  # the parent's object, used in the child after the fork
+        before = parent._db
+        queue.put((parent.book(10.0, 0.0), parent._db is not before))
+
+    child = context.Process(target=inherited)
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    wait, reconnected = queue.get(timeout=5)
+    assert wait == pytest.approx(10.0, abs=0.5)  # the second slot
+    assert reconnected  # SQLite connections must not be used across a fork
+    assert parent.book(10.0, 0.0) == pytest.approx(20.0, abs=0.5)  # and the parent the third

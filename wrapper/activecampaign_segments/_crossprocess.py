@@ -108,6 +108,8 @@ class SharedSchedule:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = self._open()
+            # SQLite connections must not cross a fork: a forked child opens its own.
+            self._pid = os.getpid()
         except (OSError, sqlite3.Error) as exc:
             raise SharedScheduleError(f"cannot use {path}: {exc}") from exc
 
@@ -150,6 +152,9 @@ class SharedSchedule:
         """Run ``change(now, next_slot, paused_until)`` -> (next_slot, paused_until, result)."""
         with self._lock:
             try:
+                if self._pid != os.getpid():
+                    self._db = self._connect()
+                    self._pid = os.getpid()
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     row = self._db.execute(
