@@ -143,7 +143,7 @@ class RateLimiter:
     def __repr__(self) -> str:
         return (
             f"RateLimiter(requests_per_second={self.configured_rate!r}, burst={self._burst}, "
-            f"rate now={self.rate!r})"
+            f"rate_now={self.rate!r})"
         )
 
     @property
