@@ -24,6 +24,7 @@ from bench import (
     b4_parallel,
     b5_store,
     b6_sync,
+    b7_processes,
     b8_testing,
     machine,
 )
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "4": b4_parallel,
     "5": b5_store,
     "6": b6_sync,
+    "7": b7_processes,
     "8": b8_testing,
 }
 TOKEN_VARIABLE = "BENCH_API_TOKEN"

@@ -2,31 +2,32 @@
 
 20,000 records (400 pages) from ``httpx.MockTransport``: (a) a plain httpx + json loop, (b) the
 generated client in a loop, (c) ``SegmentsClient.count_history`` with the limiter off. No
-network, so the figures are the clients' own cost; it is timed in process CPU time (best of 7,
-interleaved), which other processes on a shared machine disturb far less than wall time.
+network, so the figures are the clients' own cost, timed in process CPU time under pyperf
+(``bench.cpu_pyperf``): several fresh processes per loop, calibrated, warm-ups discarded; the
+ratios are those of the means, with the spread between processes beside them.
 """
 
 from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
 
 import httpx
 from activecampaign_segments import SegmentsClient
 
 from bench.canned import CannedPages
+from bench.cpu_pyperf import measure, ratio_figures
 from bench.plain import generated_client, generated_count, plain_count
-from bench.results import Figure, check
-from bench.timing import best_times
+from bench.results import Figure
 
-TITLE = "0. In-process pages (MockTransport): client-side cost (process CPU time)"
+TITLE = "0. In-process pages (MockTransport): client-side cost (process CPU time, pyperf)"
 BASE_URL = "http://127.0.0.1"
 SEGMENT = "42"
 
 
-def run(machine: str, token: str, quick: bool) -> list[Figure]:
-    """Measure (a), (b), (c) and their ratios; return the figures."""
-    records = 2_000 if quick else 20_000
-    repeats = 2 if quick else 7
-    canned = CannedPages(SEGMENT, records)
-    transport = canned.transport()
+def variants(token: str, records: int) -> dict[str, Callable[[], int]]:
+    """The three loops over one set of canned pages; each returns the records it saw."""
+    transport = CannedPages(SEGMENT, records).transport()
 
     def plain() -> int:
         with httpx.Client(
@@ -44,29 +45,41 @@ def run(machine: str, token: str, quick: bool) -> list[Figure]:
         ) as client:
             return sum(1 for _ in client.count_history(SEGMENT))
 
-    variants = {"plain": plain, "generated": generated, "wrapper": wrapper}
-    for fn in variants.values():  # warm up: page cache, imports, first-call costs
-        fn()
-    _, best = best_times(variants, records, repeats)
-    b_over_a = best["generated"] / best["plain"]
-    c_over_b = best["wrapper"] / best["generated"]
-    goal, met = check(round(c_over_b, 3), "<=", 1.25)
+    return {"plain": plain, "generated": generated, "wrapper": wrapper}
+
+
+def run(machine: str, token: str, quick: bool) -> list[Figure]:
+    """Measure (a), (b), (c) and their ratios; return the figures."""
+    records = 2_000 if quick else 20_000
+    processes, values = (2, 1) if quick else (12, 3)
+    means = measure(
+        "b0", token=token, records=records, clock="cpu", processes=processes, values=values
+    )
+    plain, generated, wrapper = (
+        statistics.fmean(means[n]) for n in ("plain", "generated", "wrapper")
+    )
+    b_over_a = generated / plain
     return [
         Figure(
             f"(a) plain httpx + json, {records:,} records",
-            records / best["plain"],
+            records / plain,
             "records/s",
             machine=machine,
         ),
-        Figure(
-            "(b) generated client loop", records / best["generated"], "records/s", machine=machine
-        ),
+        Figure("(b) generated client loop", records / generated, "records/s", machine=machine),
         Figure(
             "(c) SegmentsClient.count_history, limiter off",
-            records / best["wrapper"],
+            records / wrapper,
             "records/s",
             machine=machine,
         ),
         Figure("time ratio b/a (generated vs plain)", b_over_a, "x", machine=machine),
-        Figure("time ratio c/b (wrapper vs generated)", c_over_b, "x", goal, met, machine),
+        *ratio_figures(
+            "time ratio c/b (wrapper vs generated)",
+            means["wrapper"],
+            means["generated"],
+            1.25,
+            machine,
+            "in-process loops: pyperf processes per loop",
+        ),
     ]

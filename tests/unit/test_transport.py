@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from activecampaign_segments import _transport
+from activecampaign_segments._adaptive import BETA
 from activecampaign_segments._limiter import RateLimiter
 from activecampaign_segments._transport import (
     RETRYABLE_STATUSES,
@@ -602,3 +603,77 @@ def test_default_inner_transports_are_httpx_ones() -> None:
     async_transport = AsyncRetryingTransport()
     assert isinstance(async_transport._inner, httpx.AsyncHTTPTransport)
     asyncio.run(async_transport.aclose())
+
+
+# ---------------------------------------------------------------- throttles and the adaptive rate
+
+
+@pytest.mark.parametrize(
+    ("response", "cuts"),
+    [
+        (status(429), True),  # a 429 without Retry-After still says "too fast"
+        (status(429, **{"Retry-After": "2"}), True),
+        (status(503, **{"Retry-After": "2"}), True),  # a 503 asking to come back later
+        (status(503), False),  # a plain 503 is a server error, not a throttle
+        (status(500, **{"Retry-After": "2"}), False),
+        (status(520), False),
+    ],
+)
+def test_a_throttle_lowers_the_limiter_rate(
+    harness: Harness, response: httpx.Response, cuts: bool
+) -> None:
+    shared = harness.limiter(5.0)
+    harness.run([response, ok()], limiter=shared, max_retries=1)
+    assert (shared.rate < 5.0) is cuts
+    assert shared.floor <= shared.rate <= shared.configured_rate == 5.0
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,  # a 429 without Retry-After
+        "3600",  # an hour: capped at 60 s
+        "-1",  # nonsense: backoff instead
+        "Wed, 31 Dec 2025 23:59:00 GMT",  # an HTTP-date in the past: backoff instead
+        "1",
+    ],
+)
+def test_a_server_that_always_throttles_ends_in_the_429_after_the_retry_budget(
+    harness: Harness, header: str | None
+) -> None:
+    shared = harness.limiter(5.0)
+    headers = {} if header is None else {"Retry-After": header}
+    ex = harness.run([status(429, **headers)], limiter=shared, max_retries=4)
+    assert ex.error is None and ex.response is not None
+    assert ex.response.status_code == 429  # the client turns it into RateLimitError
+    assert ex.attempts == 5 and ex.stats.rate_limited == 5 and ex.stats.retries == 4
+    assert all(wait <= _transport.RETRY_AFTER_CAP for wait in harness.retry_sleeps)
+    # The limiter fell (not below its floor) and never sent faster than configured.
+    assert shared.floor <= shared.rate < shared.configured_rate == 5.0
+    assert all(b - a >= 0.2 - 1e-9 for a, b in zip(ex.times, ex.times[1:], strict=False))
+
+
+def test_requests_throttled_together_cut_the_rate_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_now = [0.0]
+    limiter = RateLimiter(5.0, clock=lambda: fake_now[0], async_sleep=lambda _s: asyncio.sleep(0))
+    monkeypatch.setattr(_transport, "async_sleep", lambda _s: asyncio.sleep(0))
+    started = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await started.wait()  # all eight are in flight when the first 429 comes back
+        return status(429)
+
+    async def go() -> None:
+        transport = AsyncRetryingTransport(
+            httpx.MockTransport(handler), limiter=limiter, max_retries=0
+        )
+        async with httpx.AsyncClient(transport=transport) as client:
+            tasks = [
+                asyncio.create_task(client.get("https://acct.api-us1.com/x")) for _ in range(8)
+            ]
+            await asyncio.sleep(0.01)
+            started.set()
+            await asyncio.gather(*tasks)
+
+    asyncio.run(go())
+    assert limiter.rate == pytest.approx(5.0 * BETA)  # one episode, one cut (not BETA ** 8)

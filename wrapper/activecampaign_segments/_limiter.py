@@ -45,11 +45,27 @@ already sleeping towards a slot inside the pause book a new slot when they wake.
 
 A task cancelled while waiting forfeits its slot (the bucket stays under the rate;
 only that slot's throughput is lost).
+
+Adaptive rate
+-------------
+Other programs may use the same account (another process, another machine). The bucket's
+rate is therefore adaptive (``_adaptive.AdaptiveRate``, the AWS SDKs' CUBIC curve): the
+transport reports every throttle (:meth:`RateLimiter.throttled`), the rate falls, then
+recovers gradually towards the configured rate, never above it and never below a floor.
+Its state is read on the bucket's own clock, so a fake clock tests it too.
+
+Across processes
+----------------
+:func:`shared_limiter` also books its slots from a file that every process on the machine
+shares (``_crossprocess``; ``ACTIVECAMPAIGN_LIMITER_DIR=off`` turns it off), so processes
+on one machine split the rate instead of each taking all of it. If the file cannot be used,
+the bucket falls back to its in-process schedule (logged once).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
 import time
@@ -58,7 +74,12 @@ from typing import Final
 
 import httpx
 
+from ._adaptive import DEFAULT_FLOOR, AdaptiveRate
+from ._crossprocess import FILE_NAME, SharedSchedule, SharedScheduleError, schedule_dir
+
 __all__ = ["RateLimiter", "limiter_key", "shared_limiter"]
+
+_log = logging.getLogger("activecampaign_segments")
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
@@ -85,6 +106,9 @@ class RateLimiter:
         sleep: how :meth:`acquire` waits (``time.sleep``); must agree with ``clock``.
         async_sleep: how :meth:`acquire_async` waits (``asyncio.sleep``); must agree
             with ``clock``.
+        adaptive: lower the rate on throttles reported through :meth:`throttled`, and
+            recover it gradually (``False``: a fixed rate).
+        floor: the least rate throttles can bring it to (or the configured rate, if lower).
     """
 
     def __init__(
@@ -95,10 +119,14 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        adaptive: bool = True,
+        floor: float = DEFAULT_FLOOR,
     ) -> None:
         if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
             raise ValueError(f"burst must be an integer >= 1, got {burst!r}")
-        self._interval = 1.0 / _check_rate(requests_per_second)
+        self._rate = AdaptiveRate(_check_rate(requests_per_second), floor=floor)
+        self._adaptive = bool(adaptive)
+        self._shared: SharedSchedule | None = None
         self._burst = burst
         self._clock = clock
         self._sleep = sleep
@@ -113,12 +141,53 @@ class RateLimiter:
         self._pause_generation = 0
 
     def __repr__(self) -> str:
-        return f"RateLimiter(requests_per_second={self.rate!r}, burst={self._burst})"
+        return (
+            f"RateLimiter(requests_per_second={self.configured_rate!r}, burst={self._burst}, "
+            f"rate_now={self.rate!r})"
+        )
 
     @property
     def rate(self) -> float:
-        """The current sustained rate in requests per second."""
-        return 1.0 / self._interval
+        """The current sustained rate in requests per second (lower after throttles)."""
+        with self._lock:
+            return self._rate.rate(self._clock())
+
+    @property
+    def configured_rate(self) -> float:
+        """The rate asked for: the most :attr:`rate` can ever be."""
+        with self._lock:
+            return self._rate.ceiling
+
+    @property
+    def floor(self) -> float:
+        """The least :attr:`rate` can ever be."""
+        with self._lock:
+            return self._rate.floor
+
+    @property
+    def shared_schedule(self) -> SharedSchedule | None:
+        """The cross-process schedule this bucket books from, if any."""
+        return self._shared
+
+    def share_schedule(self, schedule: SharedSchedule | None) -> None:
+        """Book every later slot from ``schedule`` (shared with other processes), or stop."""
+        with self._lock:
+            self._shared = schedule
+
+    def now(self) -> float:
+        """The bucket's clock: pass it to :meth:`throttled` as the time a request was sent."""
+        return self._clock()
+
+    def throttled(self, sent_at: float | None = None) -> bool:
+        """Report a throttle (a 429) of a request sent at ``sent_at`` (see :meth:`now`).
+
+        Lowers the rate, unless the bucket is not adaptive or the request was sent before
+        the last cut (one episode of congestion cuts the rate once). Returns whether it did.
+        """
+        if not self._adaptive:
+            return False
+        with self._lock:
+            return self._rate.throttled(self._clock(), sent_at)
 
     @property
     def burst(self) -> int:
@@ -126,21 +195,33 @@ class RateLimiter:
         return self._burst
 
     def limit_to(self, requests_per_second: float) -> None:
-        """Lower the rate to ``requests_per_second`` if that is below the current rate.
+        """Lower the configured rate to ``requests_per_second`` if that is below it.
 
-        Never raises the rate: see "Rates of a shared bucket" in the module docstring.
+        Never raises it: see "Rates of a shared bucket" in the module docstring. The
+        adaptive rate stays at or below the configured one.
         """
-        interval = 1.0 / _check_rate(requests_per_second)
+        rate = _check_rate(requests_per_second)
         with self._lock:
-            self._interval = max(self._interval, interval)
+            self._rate.lower_ceiling(rate)
 
     def _reserve(self) -> tuple[float, int]:
         with self._lock:
             now = self._clock()
-            tolerance = (self._burst - 1) * self._interval
+            interval = 1.0 / self._rate.rate(now)
+            tolerance = (self._burst - 1) * interval
+            if self._shared is not None:
+                try:
+                    return self._shared.book(interval, tolerance), self._pause_generation
+                except SharedScheduleError as exc:
+                    self._drop_shared(exc)
             due = now if self._tat is None else max(self._tat, now)
-            self._tat = due + self._interval
+            self._tat = due + interval
             return max(0.0, due - tolerance - now), self._pause_generation
+
+    def _drop_shared(self, exc: SharedScheduleError) -> None:
+        # Called under the lock. Pacing goes on in-process; only the sharing is lost.
+        _log.warning("rate limiter: %s; pacing this process on its own from now on", exc)
+        self._shared = None
 
     def reserve(self) -> float:
         """Book the next free slot and return the seconds to wait for it (0.0 = go now).
@@ -192,10 +273,16 @@ class RateLimiter:
         with self._lock:
             if deadline <= self._paused_until:
                 return
+            now = self._clock()
             self._paused_until = deadline
             self._pause_generation += 1
-            floor = deadline + (self._burst - 1) * self._interval
+            floor = deadline + (self._burst - 1) / self._rate.rate(now)
             self._tat = floor if self._tat is None else max(self._tat, floor)
+            if self._shared is not None:
+                try:
+                    self._shared.pause_for(max(0.0, deadline - now))
+                except SharedScheduleError as exc:
+                    self._drop_shared(exc)
 
     def pause_for(self, seconds: float) -> None:
         """Pause the bucket for ``seconds`` from now (what a 429's ``Retry-After`` asks)."""
@@ -231,7 +318,9 @@ def shared_limiter(key: str, requests_per_second: float) -> RateLimiter:
     Every client of one account host should pass the same key (see
     :func:`limiter_key`). A second caller asking for a lower rate lowers the shared
     bucket's rate; one asking for a higher rate gets the bucket at its current,
-    lower rate. Shared buckets use the real clock.
+    lower rate. Shared buckets use the real clock, and book their slots from the file
+    other processes on the machine share (see ``_crossprocess``), unless the environment
+    turns it off or the file cannot be used.
     """
     if not isinstance(key, str) or not key.strip():
         raise ValueError(f"limiter key must be a non-empty string, got {key!r}")
@@ -241,6 +330,18 @@ def shared_limiter(key: str, requests_per_second: float) -> RateLimiter:
         limiter = _registry.get(normalised)
         if limiter is None:
             limiter = _registry[normalised] = RateLimiter(rate)
+            limiter.share_schedule(_open_schedule(normalised))
             return limiter
     limiter.limit_to(rate)
     return limiter
+
+
+def _open_schedule(key: str) -> SharedSchedule | None:
+    directory = schedule_dir()
+    if directory is None:
+        return None
+    try:
+        return SharedSchedule(directory / FILE_NAME, key)
+    except SharedScheduleError as exc:
+        _log.warning("rate limiter: %s; pacing this process on its own", exc)
+        return None

@@ -11,7 +11,8 @@ What one request goes through (``RetryingTransport`` / ``AsyncRetryingTransport`
         wait for the rate limiter          (every attempt, retries included)
         send, then read the WHOLE body     (a reset mid-body is an attempt that failed)
         count it in TransportStats
-        a 429 with Retry-After pauses the shared limiter (every client of the host waits)
+        a throttle (any 429; a 503 with Retry-After) lowers the limiter's adaptive rate,
+        and its Retry-After pauses the shared limiter (every client of the host waits)
         done unless: GET, retries left, and a retryable outcome
         sleep: Retry-After (capped at 60 s) or exponential backoff with full jitter
     the last response is returned (the client maps it to an error),
@@ -89,6 +90,7 @@ __all__ = [
     "TransportStats",
     "async_sleep",
     "backoff_delay",
+    "is_throttle",
     "parse_retry_after",
     "sleep",
 ]
@@ -227,6 +229,12 @@ def _retry_after_wait(response: httpx.Response) -> float | None:
     return min(seconds, RETRY_AFTER_CAP)
 
 
+def is_throttle(status_code: int, retry_after: float | None) -> bool:
+    """Whether a response says the account is over its rate: any 429, or a 503 that asks
+    to come back later (some ActiveCampaign users have seen 503 where 429 was due)."""
+    return status_code == 429 or (status_code == 503 and retry_after is not None)
+
+
 def _rebuilt(response: httpx.Response, body: bytes) -> httpx.Response:
     # A fresh response around the raw bytes: the caller's client decodes and reads it
     # as usual (content-encoding, elapsed), and no connection is held any more.
@@ -302,14 +310,24 @@ class _RetryPolicy:
         return delay
 
     def after_response(
-        self, request: httpx.Request, response: httpx.Response, retries_done: int
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        retries_done: int,
+        sent_at: float | None = None,
     ) -> float | None:
-        """Count the response; return the wait before the next attempt, or None to stop."""
+        """Count the response; return the wait before the next attempt, or None to stop.
+
+        ``sent_at`` is when the attempt went out, on the limiter's clock.
+        """
         self.stats.record_status(response.status_code)
         asked = _retry_after_wait(response)
-        if response.status_code == 429 and asked is not None and self.limiter is not None:
-            # The account is over its limit: hold back every client of the host.
-            self.limiter.pause_for(asked)
+        if self.limiter is not None and is_throttle(response.status_code, asked):
+            # The account is over its limit: send slower from now on (other programs may
+            # share it), and hold back every client of the host for as long as it asks.
+            self.limiter.throttled(sent_at)
+            if asked is not None:
+                self.limiter.pause_for(asked)
         if response.status_code not in RETRYABLE_STATUSES or not self._may_retry(
             request, retries_done
         ):
@@ -358,6 +376,7 @@ class RetryingTransport(_RetryPolicy, httpx.BaseTransport):
         retries = 0
         while True:
             waited = self.limiter.acquire() if self.limiter is not None else 0.0
+            sent_at = self.limiter.now() if self.limiter is not None else None
             self.stats.record_attempt(waited)
             try:
                 response = _buffered(self._inner.handle_request(request))
@@ -366,7 +385,7 @@ class RetryingTransport(_RetryPolicy, httpx.BaseTransport):
                 if delay is None:
                     raise
             else:
-                delay = self.after_response(request, response, retries)
+                delay = self.after_response(request, response, retries, sent_at)
                 if delay is None:
                     return response
             retries += 1
@@ -399,6 +418,7 @@ class AsyncRetryingTransport(_RetryPolicy, httpx.AsyncBaseTransport):
         retries = 0
         while True:
             waited = await self.limiter.acquire_async() if self.limiter is not None else 0.0
+            sent_at = self.limiter.now() if self.limiter is not None else None
             self.stats.record_attempt(waited)
             try:
                 response = await _abuffered(await self._inner.handle_async_request(request))
@@ -407,7 +427,7 @@ class AsyncRetryingTransport(_RetryPolicy, httpx.AsyncBaseTransport):
                 if delay is None:
                     raise
             else:
-                delay = self.after_response(request, response, retries)
+                delay = self.after_response(request, response, retries, sent_at)
                 if delay is None:
                     return response
             retries += 1
