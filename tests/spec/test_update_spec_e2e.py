@@ -224,9 +224,10 @@ def test_compatible_changes_go_through_and_leave_a_tree_that_passes_the_checks(
     script = (
         "import json\n"
         "from activecampaign_segments._records import parse_count_history\n"
-        "body = {'data': [{'id': '1', 'type': 'SegmentCountHistory', 'attributes': {\n"
+        "from tests.documented import complete\n"
+        "body = {'data': [{'id': '1', 'type': 'SegmentCountHistory', 'attributes': complete({\n"
         "    'timestamp': '2025-01-01T00:00:00.000Z', 'segment_id': '4', 'segment_hash': 'h',\n"
-        "    'run_id': 'r', 'result_count': 3, 'list_count': 7}}]}\n"
+        "    'run_id': 'r', 'result_count': 3, 'list_count': 7})}]}\n"
         "(record,) = parse_count_history(json.dumps(body).encode())\n"
         "print(dict(record.extra))\n"
     )

@@ -20,6 +20,8 @@ from activecampaign_segments import (
     ServerError,
 )
 
+from tests.documented import REQUIRED_ATTRIBUTES
+
 from .fakes import FakeApi, body, history, record, respond
 
 OPERATIONS = {
@@ -210,7 +212,7 @@ MALFORMED = {
     ),
     **{
         f"{name} missing": (page_of(without(name)), f"data[1].attributes.{name}")
-        for name in ("timestamp", "segment_id", "segment_hash", "run_id", "result_count")
+        for name in REQUIRED_ATTRIBUTES  # as the current document says
     },
 }
 

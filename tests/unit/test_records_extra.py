@@ -29,13 +29,17 @@ from activecampaign_segments_api.models.segment_count_history_response_root_do i
     SegmentCountHistoryResponseRootDO,
 )
 
-ATTRIBUTES = {
-    "timestamp": "2025-03-01T10:00:00.250Z",
-    "segment_id": "4",
-    "segment_hash": "h",
-    "run_id": "r-1",
-    "result_count": 12,
-}
+from tests.documented import complete
+
+ATTRIBUTES = complete(
+    {
+        "timestamp": "2025-03-01T10:00:00.250Z",
+        "segment_id": "4",
+        "segment_hash": "h",
+        "run_id": "r-1",
+        "result_count": 12,
+    }
+)
 UNMODELLED = {
     "list_count": 7,
     "ünïcode key": "välue",

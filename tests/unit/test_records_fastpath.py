@@ -20,6 +20,8 @@ from attrs import fields
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.documented import complete
+
 ODD = st.one_of(
     st.none(),
     st.booleans(),
@@ -75,14 +77,16 @@ def outcome(convert: Any, item: SegmentCountHistoryDataDO, raw: Any) -> tuple[An
     raw={
         "id": "1",
         "type": "SegmentCountHistory",
-        "attributes": {
-            "timestamp": "2025-01-01T00:00:00.250Z",
-            "segment_id": "x",
-            "segment_hash": "h",
-            "run_id": "r",
-            "result_count": 4,
-            "active_result_count": 2.0,
-        },
+        "attributes": complete(
+            {
+                "timestamp": "2025-01-01T00:00:00.250Z",
+                "segment_id": "x",
+                "segment_hash": "h",
+                "run_id": "r",
+                "result_count": 4,
+                "active_result_count": 2.0,
+            }
+        ),
     }
 )
 def test_fast_path_and_checked_path_agree(raw: dict[str, Any]) -> None:
