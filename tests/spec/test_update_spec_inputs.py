@@ -257,7 +257,8 @@ def test_a_url_that_redirects_to_plain_http(project: Path, capsys) -> None:
 def test_pin_problems_name_a_hand_edit(project: Path) -> None:
     assert update_spec.pin_problems(project) == []
     upstream = project / "openapi/upstream/count-history.json"
-    upstream.write_text(upstream.read_text().replace('"2.0.0"', '"2.0.1"'))
+    version = json.loads(upstream.read_text())["info"]["version"]
+    upstream.write_text(upstream.read_text().replace(f'"{version}"', f'"{version}.1"', 1))
     assert update_spec.pin_problems(project) == [
         "openapi/upstream/count-history.json does not match the digest pinned in "
         "openapi/upstream/count-history.json.sha256"
