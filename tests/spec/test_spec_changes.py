@@ -86,7 +86,9 @@ def compare(after: Mutation, before: Mutation = nothing) -> list[Change]:
 
 # A status no version of the document has used yet (the case must change something).
 UNUSED = next(str(s) for s in range(500, 600) if str(s) not in _node(BASE, FIRST)["responses"])
-LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+# Names no version of the document uses: each case must change something, whatever the
+# current document holds.
+LIMIT = {"name": "probe_limit", "in": "query", "schema": {"type": "integer"}}
 REQUIRED_LIMIT = {**LIMIT, "required": True}
 ENUM_AB = put(*BATCH, "parameters", 0, "schema", "enum", ["a", "b"])
 XML = put(*FIRST, "responses", "200", "content", "application/xml", {"schema": {"type": "string"}})
@@ -100,23 +102,23 @@ NEW_OP = {
 
 # (rule, before (both sides), after (new side only), operation, where)
 CASES: list[tuple[str, Mutation, Mutation, str, str]] = [
-    ("operation-added", nothing, put("paths", "/api/3/segmentsV2/{segmentId}", NEW_OP),
-     "GET /api/3/segmentsV2/{segmentId}", "operation"),
+    ("operation-added", nothing, put("paths", "/api/3/probe/{segmentId}", NEW_OP),
+     "GET /api/3/probe/{segmentId}", "operation"),
     ("operation-removed", nothing, drop("paths", "/api/3/segmentsV2/count-history"),
      "GET /api/3/segmentsV2/count-history", "operation"),
     ("operation-id-changed", nothing, put(*FIRST, "operationId", "first_page"), FIRST_OP,
      "operationId"),
     ("operation-tags-changed", nothing, put(*FIRST, "tags", ["History"]), FIRST_OP, "tags"),
     ("parameter-added-optional", nothing, append(*FIRST, "parameters", LIMIT), FIRST_OP,
-     "parameter limit"),
+     "parameter probe_limit"),
     ("parameter-added-required", nothing, append(*FIRST, "parameters", REQUIRED_LIMIT),
-     FIRST_OP, "parameter limit"),
+     FIRST_OP, "parameter probe_limit"),
     ("parameter-removed", nothing, put(*BATCH, "parameters", []),
      "GET /api/3/segmentsV2/count-history", "parameter segmentIds"),
     ("parameter-moved", nothing, put(*BATCH, "parameters", 0, "in", "header"),
      "GET /api/3/segmentsV2/count-history", "parameter segmentIds"),
     ("parameter-now-required", append(*FIRST, "parameters", LIMIT),
-     put(*FIRST, "parameters", 1, "required", True), FIRST_OP, "parameter limit"),
+     put(*FIRST, "parameters", -1, "required", True), FIRST_OP, "parameter probe_limit"),
     ("parameter-now-optional", nothing, put(*BATCH, "parameters", 0, "required", False),
      "GET /api/3/segmentsV2/count-history", "parameter segmentIds"),
     ("parameter-type-widened", nothing, put(*PAGE, "parameters", 1, "schema", {"type": "number"}),
@@ -244,22 +246,31 @@ def test_a_change_no_rule_knows_counts_as_breaking() -> None:
 
 
 def test_a_schema_shared_by_three_operations_is_reported_for_each() -> None:
-    changes = compare(drop(*ATTR, "properties", "count_updating_with_runid"))
-    assert sorted(c.operation for c in changes if c.rule == "response-field-removed") == sorted(
-        f"GET {path}" for path in BASE["paths"]
+    field = "data[].attributes.count_updating_with_runid"
+    using = sorted(
+        operation
+        for operation, facts in spec_changes.surface(BASE).items()
+        if any(
+            field in media
+            for media in facts["responses"].get("200", {}).get("content", {}).values()
+        )
     )
+    assert len(using) >= 3  # the first page, the paging companion, the batch companion
+    changes = compare(drop(*ATTR, "properties", "count_updating_with_runid"))
+    assert sorted(c.operation for c in changes if c.rule == "response-field-removed") == using
 
 
 def test_a_rename_is_a_breaking_removal_with_a_hint_and_an_addition() -> None:
     def rename(doc: dict[str, Any]) -> None:
         props = _node(doc, ATTR)["properties"]
-        props["active_count"] = props.pop("active_result_count")
+        props["probe_new"] = props.pop("probe_old")
 
-    changes = [c for c in compare(rename) if c.operation == FIRST_OP]
-    removed = next(c for c in changes if c.where == f"{FIELD}.active_result_count")
-    added = next(c for c in changes if c.where == f"{FIELD}.active_count")
+    probe = put(*ATTR, "properties", "probe_old", {"type": "integer"})
+    changes = [c for c in compare(rename, probe) if c.operation == FIRST_OP]
+    removed = next(c for c in changes if c.where == f"{FIELD}.probe_old")
+    added = next(c for c in changes if c.where == f"{FIELD}.probe_new")
     assert (removed.rule, removed.kind) == ("response-field-removed", "breaking")
-    assert removed.what.endswith("renamed to active_count?")
+    assert removed.what.endswith("renamed to probe_new?")
     assert (added.rule, added.kind) == ("response-field-added", "non-breaking")
 
 

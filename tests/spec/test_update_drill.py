@@ -128,12 +128,12 @@ def attribute_now_required(doc: dict[str, Any]) -> None:
 
 def optional_header(doc: dict[str, Any]) -> None:
     _node(doc, FIRST_PAGE)["parameters"].append(
-        {"name": "X-Request-Id", "in": "header", "required": False, "schema": {"type": "string"}}
+        {"name": "X-Drill-Probe", "in": "header", "required": False, "schema": {"type": "string"}}
     )
 
 
 def optional_attribute(doc: dict[str, Any]) -> None:
-    _props(doc)["drill_list_count"] = {"type": "integer"}
+    _props(doc)["drill_probe_count"] = {"type": "integer"}
 
 
 def description_edit(doc: dict[str, Any]) -> None:
@@ -198,7 +198,7 @@ DRILL = [
     Drill("new-error-status", new_error_status, False, ("status added", "error-status-added")),
     Drill("attribute-now-required", attribute_now_required, False, ("now required",)),
     Drill("optional-header", optional_header, False, ("added (header, string, optional)",)),
-    Drill("optional-attribute", optional_attribute, False, ("drill_list_count", "added")),
+    Drill("optional-attribute", optional_attribute, False, ("drill_probe_count", "added")),
     Drill("description-edit", description_edit, False, ("description changed", "documentation")),
     Drill("edit-same-version", summary_edit_same_version, False, ("summary changed",)),
 ]
