@@ -32,12 +32,14 @@ sys.path.insert(0, str(ROOT))
 drill: Any = importlib.import_module("tests.spec.test_update_drill")
 
 COPIED = ("openapi", "tools", "generated", "wrapper", "simulator", "tests", "pyproject.toml")
+# What the suites read besides: `make -n` (tests/contract), the docs and the README.
+EXTRA = ("Makefile", "mk", "uv.lock", "docs", "README.md", "mkdocs.yml", "bench", ".github")
 SUITES = ("tests/spec", "tests/unit", "tests/clientside", "tests/contract")
 
 
 def _copy(into: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", ".generate-*")
-    for name in (*COPIED, ".github"):
+    for name in (*COPIED, *EXTRA):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, into / name, ignore=ignore)
