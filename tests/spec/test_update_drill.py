@@ -64,6 +64,16 @@ def _unused_status(doc: dict[str, Any]) -> str:
     )
 
 
+def _fresh(name: str, taken: Any) -> str:
+    """``name``, suffixed until ``taken`` lacks it: the drill changes something even on a
+    document an earlier run of the drill (``tools/drill_update_spec.py``) already changed."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
 def _optional_attribute() -> str:
     schema = _node(UPSTREAM, ATTRIBUTES)
     return next(n for n in schema["properties"] if n not in schema.get("required", []))
@@ -127,13 +137,15 @@ def attribute_now_required(doc: dict[str, Any]) -> None:
 
 
 def optional_header(doc: dict[str, Any]) -> None:
-    _node(doc, FIRST_PAGE)["parameters"].append(
-        {"name": "X-Drill-Probe", "in": "header", "required": False, "schema": {"type": "string"}}
+    parameters = _node(doc, FIRST_PAGE)["parameters"]
+    name = _fresh("X-Drill-Probe", {p.get("name") for p in parameters})
+    parameters.append(
+        {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
     )
 
 
 def optional_attribute(doc: dict[str, Any]) -> None:
-    _props(doc)["drill_probe_count"] = {"type": "integer"}
+    _props(doc)[_fresh("drill_probe_count", _props(doc))] = {"type": "integer"}
 
 
 def description_edit(doc: dict[str, Any]) -> None:
@@ -197,7 +209,7 @@ DRILL = [
     ),
     Drill("new-error-status", new_error_status, False, ("status added", "error-status-added")),
     Drill("attribute-now-required", attribute_now_required, False, ("now required",)),
-    Drill("optional-header", optional_header, False, ("added (header, string, optional)",)),
+    Drill("optional-header", optional_header, False, ("X-Drill-Probe", "added (header, string")),
     Drill("optional-attribute", optional_attribute, False, ("drill_probe_count", "added")),
     Drill("description-edit", description_edit, False, ("description changed", "documentation")),
     Drill("edit-same-version", summary_edit_same_version, False, ("summary changed",)),
