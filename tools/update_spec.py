@@ -479,10 +479,14 @@ def _run_steps(root: Path, text: str, build_failure: str | None, keep: bool) -> 
     outcome.steps.append(f"{UPSTREAM} and its digest written")
     if build_failure is not None:
         outcome.reason = build_failure
-        outcome.failure = (
-            f"make spec: {build_failure}. Fix {OVERLAY} (drop or retarget the action if "
-            "ActiveCampaign changed or fixed what it targets) and run update-spec again"
+        advice = (
+            f"Decide what the client should make of upstream's new value, update that action "
+            f"(its update and its x-expects) in {OVERLAY} or drop it"
+            if build_failure.startswith("upstream changed under")
+            else f"Fix {OVERLAY} (drop or retarget the action if ActiveCampaign changed or "
+            "fixed what it targets)"
         )
+        outcome.failure = f"make spec: {build_failure}. {advice}, and run update-spec again"
         return outcome
     try:
         with _quiet_stdout():
