@@ -231,8 +231,17 @@ def _say(message: str) -> None:
 
 
 def _first_error(output: str) -> str:
-    errors = [line for line in output.splitlines() if ": error:" in line]
-    return errors[0] if errors else (output.splitlines() or ["(no output)"])[0]
+    """mypy's first error with the notes below it, in one line (the notes name the field)."""
+    lines = output.splitlines()
+    first = next((i for i, line in enumerate(lines) if ": error:" in line), None)
+    if first is None:
+        return (lines or ["(no output)"])[0]
+    notes = []
+    for line in lines[first + 1 :]:
+        if ": note:" not in line:
+            break
+        notes.append(line.split(": note:", 1)[1].strip())
+    return " ".join([lines[first], *notes])
 
 
 def type_check(root: Path) -> tuple[bool, str]:
