@@ -5,8 +5,11 @@
 The overlay is an OpenAPI Overlay 1.0 document applied with ``oas-patch``. Before
 applying, every action's target is checked to match something in the document as it
 stands at that step: oas-patch silently skips a target that matches nothing, and a
-typo there would quietly drop one of our fixes. The result is validated as OpenAPI 3.1
-and written atomically, so on any error the previous output file is left untouched.
+typo there would quietly drop one of our fixes. Every action's precondition (``x-expects``,
+see ``overlay_preconditions``) is checked there too: an upstream value that changed under an
+action is refused, an action upstream made redundant is skipped with a note. The result is
+validated as OpenAPI 3.1 and written atomically, so on any error the previous output file is
+left untouched.
 """
 
 from __future__ import annotations

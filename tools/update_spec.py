@@ -3,19 +3,24 @@
     python tools/update_spec.py PATH_OR_HTTPS_URL [--keep] [--root DIR]
 
 Reads the document (a file, or an ``https://`` URL fetched with a timeout and a size cap),
-checks it is OpenAPI, and then, in order: writes it as ``openapi/upstream/count-history.json``
-in the checked-in form (``json.dumps`` with an indent of 2, keys in the published order),
-pins its SHA-256 in ``count-history.json.sha256`` beside it (``sha256sum -c`` format),
-rebuilds the effective document with the overlay, prints the change report between the
-effective documents before and after (also written to ``reports/spec-changes.md``),
-regenerates the client, and type-checks the wrapper against it (``mypy --strict``).
+checks it is OpenAPI and that the overlay is well formed, checks every overlay precondition
+against it (``overlay_preconditions``: an upstream value that changed under an action stops
+the update, an action upstream made redundant is named), and then, in order: writes it as
+``openapi/upstream/count-history.json`` in the checked-in form (``json.dumps`` with an indent
+of 2, keys in the published order), pins its SHA-256 in ``count-history.json.sha256`` beside
+it (``sha256sum -c`` format), rebuilds the effective document with the overlay, prints the
+change report (the preconditions, the effective documents before and after, and upstream
+against upstream with every change the overlay masks marked; also written to
+``reports/spec-changes.md``), regenerates the client, type-checks the wrapper against it
+(``mypy --strict``), and runs the fast tests (``FAST_TESTS``). The last line is the verdict,
+``mergeable: yes`` or ``mergeable: no: <first reason>``.
 
 When any step fails, the previous upstream document, digest, effective document and client
 are put back byte for byte, so the tree is never half-updated; the report and the failure
-are still printed. With ``--keep`` (``KEEP=1``), a change that fails only the type check
-stays in place, document, digest, effective document and client consistent with each
-other, so the wrapper can be adapted to it. Exit status: 0 when everything went through,
-1 when a step failed, 2 for bad input (nothing touched).
+are still printed. With ``--keep`` (``KEEP=1``), a change that fails only the checks (type
+check, fast tests) stays in place, document, digest, effective document and client
+consistent with each other, so the wrapper can be adapted to it. Exit status: 0 when
+mergeable, 1 when not, 2 for bad input (nothing touched).
 """
 
 from __future__ import annotations
