@@ -5,16 +5,19 @@ and the spec tests read) into a temporary folder, changes the upstream document 
 ActiveCampaign might, runs `tools/update_spec.py` there (the real generator, the real
 `mypy --strict`), and checks the outcome:
 
-- a new optional attribute, a new operation, a new optional query parameter and a description
-  edit go through, one after the other in one copy; afterwards `make lint`'s checks,
-  `make check-generated` and the spec tests pass there with no hand edits;
+- a new optional attribute, a new error status, a new operation, an attribute becoming
+  required, a new optional query parameter, an optional header and a description edit without
+  a version bump go through, in three updates one after the other in one copy, each ending on
+  `mergeable: yes` (update-spec's own fast checks ran the spec and records tests there);
+  afterwards `make lint`'s checks, `make check-generated` and the spec tests pass there with
+  no hand edits;
 - a renamed, removed or retyped attribute and a new required parameter are reported
   `breaking`, stop at the type check with mypy naming the field, and leave the copy exactly
   as it was (or, with KEEP=1, consistent: document, digest, effective document and client);
 - a rename the overlay still targets stops at update-spec itself, naming the overlay action.
 
-Slow (each regeneration runs openapi-python-client and ruff, each type check mypy): about
-two minutes in all on two cores. mypy's cache is shared by the tests (seeded from the
+Slow (each regeneration runs openapi-python-client and ruff, each type check mypy, each
+verdict the fast tests): about two minutes in all on two cores. mypy's cache is shared by the tests (seeded from the
 project's own when `make lint` has left one), so only the changed modules are checked again.
 """
 
