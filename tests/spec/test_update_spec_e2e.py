@@ -17,8 +17,9 @@ ActiveCampaign might, runs `tools/update_spec.py` there (the real generator, the
 - a rename the overlay still targets stops at update-spec itself, naming the overlay action.
 
 Slow (each regeneration runs openapi-python-client and ruff, each type check mypy, each
-verdict the fast tests): about two minutes in all on two cores. mypy's cache is shared by the tests (seeded from the
-project's own when `make lint` has left one), so only the changed modules are checked again.
+verdict the fast tests): about two minutes in all on two cores. mypy's cache is shared by the
+tests (seeded from the project's own when `make lint` has left one), so only the changed
+modules are checked again.
 """
 
 from __future__ import annotations
