@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+from tests.documented import complete
+
 PAGE_SIZE = 50
 SEGMENT_HASH = "97f75f368e9908fd88f4543a9c61a2812915b62e70bf3a7edef01acdeb81b4c5"
 PREFIX = "/api/3/segmentsV2/"
@@ -30,14 +32,17 @@ def make_records(segment_id: str, count: int) -> list[dict[str, object]]:
             {
                 "id": str(epoch),
                 "type": "SegmentCountHistory",
-                "attributes": {
-                    "timestamp": stamp,
-                    "segment_id": segment_id,
-                    "segment_hash": SEGMENT_HASH,
-                    "run_id": f"run-{segment_id}-{i:07d}",
-                    "result_count": 1000 + (i % 97),
-                    "active_result_count": 900 + (i % 89),
-                },
+                # Plus whatever else the current document requires (tests/documented.py).
+                "attributes": complete(
+                    {
+                        "timestamp": stamp,
+                        "segment_id": segment_id,
+                        "segment_hash": SEGMENT_HASH,
+                        "run_id": f"run-{segment_id}-{i:07d}",
+                        "result_count": 1000 + (i % 97),
+                        "active_result_count": 900 + (i % 89),
+                    }
+                ),
             }
         )
     return items

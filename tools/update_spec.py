@@ -3,19 +3,24 @@
     python tools/update_spec.py PATH_OR_HTTPS_URL [--keep] [--root DIR]
 
 Reads the document (a file, or an ``https://`` URL fetched with a timeout and a size cap),
-checks it is OpenAPI, and then, in order: writes it as ``openapi/upstream/count-history.json``
-in the checked-in form (``json.dumps`` with an indent of 2, keys in the published order),
-pins its SHA-256 in ``count-history.json.sha256`` beside it (``sha256sum -c`` format),
-rebuilds the effective document with the overlay, prints the change report between the
-effective documents before and after (also written to ``reports/spec-changes.md``),
-regenerates the client, and type-checks the wrapper against it (``mypy --strict``).
+checks it is OpenAPI and that the overlay is well formed, checks every overlay precondition
+against it (``overlay_preconditions``: an upstream value that changed under an action stops
+the update, an action upstream made redundant is named), and then, in order: writes it as
+``openapi/upstream/count-history.json`` in the checked-in form (``json.dumps`` with an indent
+of 2, keys in the published order), pins its SHA-256 in ``count-history.json.sha256`` beside
+it (``sha256sum -c`` format), rebuilds the effective document with the overlay, prints the
+change report (the preconditions, the effective documents before and after, and upstream
+against upstream with every change the overlay masks marked; also written to
+``reports/spec-changes.md``), regenerates the client, type-checks the wrapper against it
+(``mypy --strict``), and runs the fast tests (``FAST_TESTS``). The last line is the verdict,
+``mergeable: yes`` or ``mergeable: no: <first reason>``.
 
 When any step fails, the previous upstream document, digest, effective document and client
 are put back byte for byte, so the tree is never half-updated; the report and the failure
-are still printed. With ``--keep`` (``KEEP=1``), a change that fails only the type check
-stays in place, document, digest, effective document and client consistent with each
-other, so the wrapper can be adapted to it. Exit status: 0 when everything went through,
-1 when a step failed, 2 for bad input (nothing touched).
+are still printed. With ``--keep`` (``KEEP=1``), a change that fails only the checks (type
+check, fast tests) stays in place, document, digest, effective document and client
+consistent with each other, so the wrapper can be adapted to it. Exit status: 0 when
+mergeable, 1 when not, 2 for bad input (nothing touched).
 """
 
 from __future__ import annotations
@@ -41,7 +46,9 @@ from openapi_spec_validator import validate as validate_openapi
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_spec
 import generate
+import overlay_preconditions as preconditions
 import spec_changes
+import upstream_report
 
 UPSTREAM = Path("openapi/upstream/count-history.json")
 DIGEST = UPSTREAM.with_name(UPSTREAM.name + ".sha256")
@@ -218,11 +225,28 @@ class _Saved:
 class _Outcome:
     steps: list[str] = field(default_factory=list)
     failure: str | None = None
+    # The first reason, in one line, for the `mergeable: no: ...` verdict.
+    reason: str | None = None
     kept: bool = False
+    type_checked: bool = False
 
 
 def _say(message: str) -> None:
     print(f"update-spec: {message}", flush=True)
+
+
+def _first_error(output: str) -> str:
+    """mypy's first error with the notes below it, in one line (the notes name the field)."""
+    lines = output.splitlines()
+    first = next((i for i, line in enumerate(lines) if ": error:" in line), None)
+    if first is None:
+        return (lines or ["(no output)"])[0]
+    notes = []
+    for line in lines[first + 1 :]:
+        if ": note:" not in line:
+            break
+        notes.append(line.split(": note:", 1)[1].strip())
+    return " ".join([lines[first], *notes])
 
 
 def type_check(root: Path) -> tuple[bool, str]:
@@ -237,25 +261,74 @@ def type_check(root: Path) -> tuple[bool, str]:
     return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
 
 
+# The tests that decide, with the type check, whether an update can be committed: the spec
+# tests (pins, effective document, generated client, overlay, report) and the unit tests of
+# the records boundary (the one module that reads the generated models). Seconds, not the
+# minutes of `make test`: the end-to-end runs of update-spec itself are marked slow.
+FAST_TESTS = (
+    "tests/spec",
+    "tests/unit/test_records.py",
+    "tests/unit/test_records_extra.py",
+    "tests/unit/test_records_fastpath.py",
+)
+
+
+def fast_tests(root: Path) -> tuple[bool, str]:
+    """Run ``FAST_TESTS`` (the slow ones left out) in ``root``; (passed, first reason)."""
+    missing = [name for name in FAST_TESTS if not (root / name).exists()]
+    if missing:
+        return False, f"cannot run the fast checks: {', '.join(missing)} missing in {root}"
+    options = ["-q", "-m", "not slow", "-p", "no:cacheprovider", "-n", "2"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *options, *FAST_TESTS],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode == 0:
+        return True, ""
+    print(proc.stdout[-6000:] + proc.stderr[-2000:])
+    failed = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    summary = (proc.stdout.strip().splitlines() or ["(no output)"])[-1].strip("= ")
+    first = f" (first: {failed[0].split(' - ')[0].split(' ', 1)[1]})" if failed else ""
+    return False, f"the fast tests failed: {summary}{first}"
+
+
+def fast_checks(root: Path, *, type_checked: bool) -> tuple[bool, str]:
+    """The type check (unless it already ran on this tree), then the fast tests."""
+    if not type_checked:
+        _say(f"checks: type check ({TYPE_CHECK}) ...")
+        passed, output = type_check(root)
+        if not passed:
+            print(output)
+            return False, f"the type check failed: {_first_error(output)}"
+    _say("checks: " + ", ".join(FAST_TESTS) + " ...")
+    return fast_tests(root)
+
+
 def _effective(
-    upstream: dict[str, Any], root: Path
-) -> tuple[dict[str, Any] | None, str | None, list[str]]:
-    """(effective document, why it cannot be built, overlay actions skipped for the report)."""
+    upstream: dict[str, Any], overlay: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str | None, list[str], list[preconditions.Finding]]:
+    """(effective document, why it cannot be built, actions skipped, precondition findings)."""
+    findings: list[preconditions.Finding] = []
     try:
-        overlay = build_spec.load_overlay(root / OVERLAY)
-        doc = build_spec.apply(upstream, overlay)
+        doc = build_spec.apply(upstream, overlay, findings=findings)
         build_spec.validate(doc)
-        return doc, None, []
+        return doc, None, [], findings
+    except build_spec.PreconditionError as exc:
+        first = next(f for f in exc.findings if f.breaking)
+        failure = f"upstream changed under an overlay action: {first.line()}"
     except build_spec.SpecBuildError as exc:
         failure = str(exc)
-    # For the report only: the overlay with the actions that no longer match left out.
+    # For the report only: the overlay with the actions that no longer match left out (and
+    # the ones whose precondition fails applied as written, to show what they hide).
+    findings = []
     try:
-        lenient, skipped = build_spec.apply_lenient(
-            upstream, build_spec.load_overlay(root / OVERLAY)
-        )
+        lenient, skipped = build_spec.apply_lenient(upstream, overlay, findings)
     except build_spec.SpecBuildError:
-        return None, failure, []
-    return lenient, failure, skipped
+        return None, failure, [], findings
+    return lenient, failure, skipped, findings
 
 
 def _write_report(root: Path, header: list[str], report: str, outcome: _Outcome) -> None:
@@ -265,9 +338,16 @@ def _write_report(root: Path, header: list[str], report: str, outcome: _Outcome)
         lines.append(f"Outcome: stopped{kept}: {outcome.failure}")
     else:
         lines.append("Outcome: went through (" + ", ".join(outcome.steps) + ").")
+    lines.append(_verdict(outcome))
     path = root / REPORT
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def _verdict(outcome: _Outcome) -> str:
+    if outcome.failure is None:
+        return "mergeable: yes"
+    return f"mergeable: no: {outcome.reason or outcome.failure}"
 
 
 @contextmanager
@@ -282,13 +362,49 @@ def _quiet_stdout() -> Iterator[None]:
             sys.stdout = saved
 
 
+def _report(
+    old_upstream: dict[str, Any],
+    doc: dict[str, Any],
+    old_effective: dict[str, Any],
+    overlay: dict[str, Any],
+    new_effective: dict[str, Any] | None,
+    skipped: list[str],
+    findings: list[preconditions.Finding],
+) -> str:
+    """Preconditions, then the effective document's changes, then upstream's own."""
+    parts = [upstream_report.preconditions_section(findings, len(overlay["actions"]))]
+    effective_changes: list[spec_changes.Change] = []
+    if new_effective is not None:
+        effective_changes = spec_changes.compare(old_effective, new_effective)
+        parts.append(spec_changes.render(effective_changes))
+    else:
+        parts.append("The change report could not be computed: the overlay does not apply.\n")
+    if skipped:
+        parts[-1] += (
+            "\n(Computed with the overlay actions that match nothing left out: "
+            + "; ".join(skipped)
+            + ".)\n"
+        )
+    if old_upstream:
+        parts.append(
+            upstream_report.upstream_section(
+                old_upstream, doc, overlay if new_effective is not None else None, effective_changes
+            )
+        )
+    return "\n".join(parts)
+
+
 def update(
     root: Path, source: str, *, keep: bool, transport: httpx.BaseTransport | None = None
 ) -> int:
     """The whole of ``make update-spec``; returns the exit status."""
     try:
         doc = parse_document(read_source(source, transport=transport), source)
+        overlay = build_spec.load_overlay(root / OVERLAY)
     except BadInput as exc:
+        print(f"update-spec: {exc}", file=sys.stderr)
+        return 2
+    except build_spec.OverlayError as exc:
         print(f"update-spec: {exc}", file=sys.stderr)
         return 2
     text = canonical_text(doc)
@@ -306,31 +422,30 @@ def update(
         f"SHA-256: {digest_line(old_text).split()[0] if old_text else '(none)'} -> "
         f"{digest_line(text).split()[0]}",
     ]
-    new_effective, build_failure, skipped = _effective(doc, root)
-    if new_effective is not None:
-        report = spec_changes.render(spec_changes.compare(old_effective, new_effective))
-    else:
-        report = "The change report could not be computed: the overlay does not apply.\n"
-    if skipped:
-        report += (
-            "\n(Computed with the overlay actions that match nothing left out: "
-            + "; ".join(skipped)
-            + ".)\n"
-        )
+    new_effective, build_failure, skipped, findings = _effective(doc, overlay)
+    report = _report(old_upstream, doc, old_effective, overlay, new_effective, skipped, findings)
     _say(f"{source}: {_label(old_upstream)} -> {_label(doc)}")
     print()
     print(report)
 
-    outcome = _Outcome()
     if text == old_text and not pin_problems(root) and build_failure is None:
-        outcome.steps.append("no change")
-        _write_report(root, header, report, outcome)
-        _say(f"{UPSTREAM} already holds this document; nothing to do")
-        return 0
+        outcome = _Outcome(steps=["no change"])
+        _say(f"{UPSTREAM} already holds this document; nothing to update")
+        passed, reason = fast_checks(root, type_checked=False)
+        if not passed:
+            outcome.failure = outcome.reason = reason
+        return _finish(root, header, report, outcome)
 
     saved = _Saved.take(root)
     try:
         outcome = _run_steps(root, text, build_failure, keep)
+        if outcome.failure is None:
+            passed, reason = fast_checks(root, type_checked=outcome.type_checked)
+            if passed:
+                outcome.steps.append("fast checks passed")
+            else:
+                outcome.failure = outcome.reason = reason
+                outcome.kept = keep
     except BaseException:
         saved.restore()
         _say("interrupted: the previous tree was restored")
@@ -339,7 +454,6 @@ def update(
         saved.restore()
     else:
         saved.discard()
-    _write_report(root, header, report, outcome)
     if outcome.failure:
         _say(f"stopped: {outcome.failure}")
         if outcome.kept:
@@ -351,13 +465,19 @@ def update(
         else:
             _say(
                 "restored the previous upstream document, digest, effective document and client"
-                + ("" if keep else " (KEEP=1 keeps a change that fails only the type check)")
+                + ("" if keep else " (KEEP=1 keeps a change that fails only the checks)")
             )
     else:
         _say(
             "done: " + ", ".join(outcome.steps) + "; review `git diff openapi generated` and commit"
         )
+    return _finish(root, header, report, outcome)
+
+
+def _finish(root: Path, header: list[str], report: str, outcome: _Outcome) -> int:
+    _write_report(root, header, report, outcome)
     _say(f"report written to {REPORT}")
+    print(_verdict(outcome), flush=True)
     return 1 if outcome.failure else 0
 
 
@@ -372,10 +492,15 @@ def _run_steps(root: Path, text: str, build_failure: str | None, keep: bool) -> 
     build_spec.write_atomically(root / DIGEST, digest_line(text))
     outcome.steps.append(f"{UPSTREAM} and its digest written")
     if build_failure is not None:
-        outcome.failure = (
-            f"make spec: {build_failure}. Fix {OVERLAY} (drop or retarget the action if "
-            "ActiveCampaign changed or fixed what it targets) and run update-spec again"
+        outcome.reason = build_failure
+        advice = (
+            f"Decide what the client should make of upstream's new value, update that action "
+            f"(its update and its x-expects) in {OVERLAY} or drop it"
+            if build_failure.startswith("upstream changed under")
+            else f"Fix {OVERLAY} (drop or retarget the action if ActiveCampaign changed or "
+            "fixed what it targets)"
         )
+        outcome.failure = f"make spec: {build_failure}. {advice}, and run update-spec again"
         return outcome
     try:
         with _quiet_stdout():
@@ -391,12 +516,14 @@ def _run_steps(root: Path, text: str, build_failure: str | None, keep: bool) -> 
     _say(f"[2/3] {CLIENT} regenerated")
     _say(f"[3/3] type check ({TYPE_CHECK}) ...")
     passed, output = type_check(root)
+    outcome.type_checked = True
     if not passed:
         print(output)
         outcome.failure = (
             "the type check failed: the wrapper does not fit the regenerated client "
             "(mypy names the file and the field above)"
         )
+        outcome.reason = f"the type check failed: {_first_error(output)}"
         outcome.kept = keep
         return outcome
     outcome.steps.append("type check passed")

@@ -8,12 +8,14 @@ ties so the order is total.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Final, Literal
 
 from activecampaign_simulator.config import SimulatorConfig
 from activecampaign_simulator.dataset import (
@@ -65,9 +67,41 @@ def iso_timestamp(ts_ms: int) -> str:
     )
 
 
+def _documented_required() -> frozenset[str]:
+    """The attributes the effective document requires in every record (empty if not found).
+
+    Looked up beside a checkout (``openapi/segments.json``) or in the installed wheel (the
+    contract suite ships it), without importing the client: when ActiveCampaign makes an
+    attribute required, the simulator sends it on every record, as ActiveCampaign would.
+    """
+    places = [Path(__file__).resolve().parents[2] / "openapi" / "segments.json"]
+    spec = importlib.util.find_spec("activecampaign_segments")
+    if spec is not None and spec.submodule_search_locations:
+        places += [Path(p) / "contract" / "segments.json" for p in spec.submodule_search_locations]
+    for place in places:
+        try:
+            doc = json.loads(place.read_text(encoding="utf-8"))
+            schema = doc["components"]["schemas"]["SegmentCountHistoryAttributeDO"]
+            return frozenset(schema.get("required", ()))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return frozenset()
+
+
+_REQUIRED: Final = _documented_required()
+
+
 def to_attributes(row: Row) -> dict[str, Any]:
-    """The ``attributes`` object of one record; optional fields absent when unset."""
+    """The ``attributes`` object of one record; optional fields absent when unset.
+
+    An optional field the document now requires is sent anyway (``active_result_count``
+    falls back to the result count, ``count_updating_with_runid`` to the run id).
+    """
     segment_id, ts_ms, segment_hash, run_id, result_count, active, updating = row
+    if active is None and "active_result_count" in _REQUIRED:
+        active = result_count
+    if updating is None and "count_updating_with_runid" in _REQUIRED:
+        updating = run_id
     attributes: dict[str, Any] = {
         "timestamp": iso_timestamp(ts_ms),
         "segment_id": segment_id,

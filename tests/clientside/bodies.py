@@ -21,6 +21,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
+from tests import documented
 from tests.clientside.spec_schemas import distinct_response_schemas
 
 SEGMENT_ID = "7"
@@ -52,19 +53,26 @@ def ac_timestamps() -> st.SearchStrategy[str]:
 
 
 def _attributes() -> st.SearchStrategy[dict[str, Any]]:
+    # Which attributes a record always carries is the current document's say (an attribute
+    # ActiveCampaign makes required is then always sent); the values are ActiveCampaign's.
     text = st.text(min_size=1, max_size=20)
     counts = st.integers(min_value=0, max_value=10**9)
-    required = st.fixed_dictionaries(
-        {
-            "timestamp": ac_timestamps(),
-            "segment_id": st.just(SEGMENT_ID),
-            "segment_hash": text,
-            "run_id": st.uuids().map(str),
-            "result_count": counts,
-        },
-        optional={"active_result_count": counts, "count_updating_with_runid": text},
-    )
-    return required
+    known: dict[str, st.SearchStrategy[Any]] = {
+        "timestamp": ac_timestamps(),
+        "segment_id": st.just(SEGMENT_ID),
+        "segment_hash": text,
+        "run_id": st.uuids().map(str),
+        "result_count": counts,
+        "active_result_count": counts,
+        "count_updating_with_runid": text,
+    }
+    properties = documented.ATTRIBUTES_SCHEMA.get("properties", {})
+    required = {
+        name: known.get(name, st.just(documented.example(properties.get(name, {}))))
+        for name in documented.REQUIRED_ATTRIBUTES
+    }
+    optional = {name: value for name, value in known.items() if name not in required}
+    return st.fixed_dictionaries(required, optional=optional)
 
 
 def _newest_first(attributes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -102,7 +110,7 @@ NOT_A_LIST: st.SearchStrategy[Any] = st.one_of(
 NOT_A_DATE_TIME = st.sampled_from(
     ["", "yesterday", "2024-13-01T00:00:00Z", "2024-05-31", "1717196910", "2024-05-31T25:00:00Z"]
 )
-REQUIRED = ("timestamp", "segment_id", "segment_hash", "run_id", "result_count")
+REQUIRED = documented.REQUIRED_ATTRIBUTES
 BREAKAGES = (
     "body", "data", "record", "attributes", "type", "missing", "wrong_string", "wrong_number",
     "optional_number", "optional_string", "timestamp",

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from tests.clientside import bodies
 from tests.clientside.spec_schemas import response_schemas
 from tests.clientside.validation import SCHEMAS, deterministic, is_valid, valid_somewhere
+from tests.documented import complete_body
 
 SETTINGS = deterministic(max_examples=40)
 
@@ -76,10 +77,11 @@ def test_models_parse_and_round_trip_activecampaign_shaped_bodies(body: dict[str
 
 
 def test_activecampaign_timestamps_keep_their_instant_not_their_spelling() -> None:
-    body = {"data": [{"id": "1586733650", "type": "SegmentCountHistory", "attributes": {
+    body = complete_body({"data": [{"id": "1586733650", "type": "SegmentCountHistory",
+                                    "attributes": {
         "timestamp": "2020-04-12T23:20:50.523Z", "segment_id": "1", "segment_hash": "h",
         "run_id": "r", "result_count": 3,
-    }}]}  # fmt: skip
+    }}]})  # fmt: skip
     model = SegmentCountHistoryResponseRootDO.from_dict(body)
     assert model.to_dict()["data"][0]["attributes"]["timestamp"] == (
         "2020-04-12T23:20:50.523000+00:00"
@@ -93,10 +95,11 @@ def test_rfc3339_lower_case_z_is_valid_but_the_models_reject_it(stamp: str) -> N
     # Python 3.11's datetime.fromisoformat, which the generated models call, does not. The
     # generator never writes one and ActiveCampaign sends "Z"; the wrapper turns this ValueError
     # into a ResponseValidationError (tests/clientside/test_wrapper.py).
-    body = {"data": [{"id": "1586733650", "type": "SegmentCountHistory", "attributes": {
+    body = complete_body({"data": [{"id": "1586733650", "type": "SegmentCountHistory",
+                                    "attributes": {
         "timestamp": stamp, "segment_id": "1", "segment_hash": "h", "run_id": "r",
         "result_count": 3,
-    }}]}  # fmt: skip
+    }}]})  # fmt: skip
     assert all(is_valid(schema, body) for schema in SCHEMAS)
     with pytest.raises(ValueError, match="isoformat"):
         SegmentCountHistoryResponseRootDO.from_dict(body)

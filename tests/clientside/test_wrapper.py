@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from tests.clientside import bodies
 from tests.clientside.validation import SCHEMAS, deterministic, is_valid, valid_somewhere
+from tests.documented import complete_body
 
 SETTINGS = deterministic(max_examples=80)
 JSON = st.recursive(
@@ -117,10 +118,11 @@ def test_bytes_that_are_not_a_json_body_raise_response_validation_error(
 @pytest.mark.parametrize("form", ["page", "batch"])
 def test_a_lower_case_z_timestamp_is_refused_not_crashed_on(form: str) -> None:
     # Valid RFC 3339 that Python's fromisoformat rejects (see test_models.py): a typed error.
-    body = {"data": [{"id": "1586733650", "type": "SegmentCountHistory", "attributes": {
+    body = complete_body({"data": [{"id": "1586733650", "type": "SegmentCountHistory",
+                                    "attributes": {
         "timestamp": "2020-04-12T23:20:50.523z", "segment_id": "7", "segment_hash": "h",
         "run_id": "r", "result_count": 3,
-    }}]}  # fmt: skip
+    }}]})  # fmt: skip
     with pytest.raises(ResponseValidationError) as caught:
         fetch(form, json.dumps(body).encode())
     assert caught.value.field == "data[0].attributes.timestamp"

@@ -12,12 +12,14 @@ from activecampaign_segments.contract.verdicts import DriftItem, write_drift
 
 from tests.contract import harness, suite
 from tests.contract.drifting import EXTRA_ATTRIBUTE, EXTRA_HEADER, add_undocumented_fields
+from tests.documented import complete
 
 RECORD = {
     "id": "1",
     "type": "SegmentCountHistory",
-    "attributes": {"timestamp": "2024-01-01T00:00:00Z", "segment_id": "1", "segment_hash": "h",
-                   "run_id": "r", "result_count": 1, "contact_delta": 2},
+    "attributes": complete({"timestamp": "2024-01-01T00:00:00Z", "segment_id": "1",
+                            "segment_hash": "h", "run_id": "r", "result_count": 1,
+                            "contact_delta": 2}),
 }  # fmt: skip
 
 

@@ -15,6 +15,8 @@ from activecampaign_segments.contract.semantics import BATCH, CURSOR, HISTORY, j
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.documented import complete
+
 BASE = "http://127.0.0.1:8765"
 MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second an ISO timestamp can name
 # How much of an id a client leaves unencoded in a path: nothing, or RFC 3986's sub-delims.
@@ -39,13 +41,15 @@ def record(segment_id: str, epoch: int, millis: int = 0) -> dict[str, Any]:
     return {
         "id": str(epoch),
         "type": "SegmentCountHistory",
-        "attributes": {
-            "timestamp": iso(epoch, millis),
-            "segment_id": segment_id,
-            "segment_hash": "h",
-            "run_id": "r",
-            "result_count": 1,
-        },
+        "attributes": complete(
+            {
+                "timestamp": iso(epoch, millis),
+                "segment_id": segment_id,
+                "segment_hash": "h",
+                "run_id": "r",
+                "result_count": 1,
+            }
+        ),
     }
 
 

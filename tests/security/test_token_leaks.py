@@ -42,6 +42,7 @@ from activecampaign_simulator.config import SimulatorConfig
 from activecampaign_simulator.dataset import FORBIDDEN_SEGMENT
 from activecampaign_simulator.server import serve_in_thread
 
+from tests.documented import complete
 from tests.faults.proxy import serve_proxy
 
 TOKEN = "LEAKCHECK-tok-7d2f9a41c3b8e605"
@@ -91,13 +92,15 @@ def _stuck_server(request: httpx.Request) -> httpx.Response:
         {
             "id": str(1_700_000_000 - i),
             "type": "SegmentCountHistory",
-            "attributes": {
-                "timestamp": f"2023-11-14T22:{13 - i // 60:02d}:{(20 - i) % 60:02d}.000Z",
-                "segment_id": "stuck",
-                "segment_hash": "h",
-                "run_id": f"r{i}",
-                "result_count": 1,
-            },
+            "attributes": complete(
+                {
+                    "timestamp": f"2023-11-14T22:{13 - i // 60:02d}:{(20 - i) % 60:02d}.000Z",
+                    "segment_id": "stuck",
+                    "segment_hash": "h",
+                    "run_id": f"r{i}",
+                    "result_count": 1,
+                }
+            ),
         }
         for i in range(50)
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -99,8 +100,16 @@ def test_invalid_jsonpath(tmp_path: Path, output: Path) -> None:
 
 def test_result_that_is_not_valid_openapi(tmp_path: Path, output: Path) -> None:
     def mutate(doc: dict) -> None:
+        version = json.loads((ROOT / "openapi/upstream/count-history.json").read_text())["info"][
+            "version"
+        ]
         doc["actions"].append(
-            {"target": "$.info", "description": "break it", "update": {"version": 7}}
+            {
+                "target": "$.info",
+                "description": "break it",
+                "x-expects": {"version": version},
+                "update": {"version": 7},
+            }
         )
 
     proc = _run(_overlay_with(tmp_path, mutate), output)

@@ -15,6 +15,10 @@ from tests.conftest import ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 import generate
 
+# Each runs the generator (seconds): `make update-spec`'s fast checks leave them out, having
+# just regenerated the client with the same code.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:

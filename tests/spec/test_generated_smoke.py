@@ -12,18 +12,22 @@ from activecampaign_segments_api.api.count_history import (
 )
 from activecampaign_segments_api.models import SegmentCountHistoryResponseRootDO
 
+from tests.documented import complete
+
 BODY = {
     "data": [
         {
             "id": "1700000000",
             "type": "SegmentCountHistory",
-            "attributes": {
-                "timestamp": "2023-11-14T22:13:20.123Z",
-                "segment_id": "42",
-                "segment_hash": "abc",
-                "run_id": "run-1",
-                "result_count": 10,
-            },
+            "attributes": complete(
+                {
+                    "timestamp": "2023-11-14T22:13:20.123Z",
+                    "segment_id": "42",
+                    "segment_hash": "abc",
+                    "run_id": "run-1",
+                    "result_count": 10,
+                }
+            ),
         }
     ]
 }

@@ -84,7 +84,11 @@ def compare(after: Mutation, before: Mutation = nothing) -> list[Change]:
     return spec_changes.compare(old, new)
 
 
-LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+# A status no version of the document has used yet (the case must change something).
+UNUSED = next(str(s) for s in range(500, 600) if str(s) not in _node(BASE, FIRST)["responses"])
+# Names no version of the document uses: each case must change something, whatever the
+# current document holds.
+LIMIT = {"name": "probe_limit", "in": "query", "schema": {"type": "integer"}}
 REQUIRED_LIMIT = {**LIMIT, "required": True}
 ENUM_AB = put(*BATCH, "parameters", 0, "schema", "enum", ["a", "b"])
 XML = put(*FIRST, "responses", "200", "content", "application/xml", {"schema": {"type": "string"}})
@@ -98,23 +102,23 @@ NEW_OP = {
 
 # (rule, before (both sides), after (new side only), operation, where)
 CASES: list[tuple[str, Mutation, Mutation, str, str]] = [
-    ("operation-added", nothing, put("paths", "/api/3/segmentsV2/{segmentId}", NEW_OP),
-     "GET /api/3/segmentsV2/{segmentId}", "operation"),
+    ("operation-added", nothing, put("paths", "/api/3/probe/{segmentId}", NEW_OP),
+     "GET /api/3/probe/{segmentId}", "operation"),
     ("operation-removed", nothing, drop("paths", "/api/3/segmentsV2/count-history"),
      "GET /api/3/segmentsV2/count-history", "operation"),
     ("operation-id-changed", nothing, put(*FIRST, "operationId", "first_page"), FIRST_OP,
      "operationId"),
     ("operation-tags-changed", nothing, put(*FIRST, "tags", ["History"]), FIRST_OP, "tags"),
     ("parameter-added-optional", nothing, append(*FIRST, "parameters", LIMIT), FIRST_OP,
-     "parameter limit"),
+     "parameter probe_limit"),
     ("parameter-added-required", nothing, append(*FIRST, "parameters", REQUIRED_LIMIT),
-     FIRST_OP, "parameter limit"),
+     FIRST_OP, "parameter probe_limit"),
     ("parameter-removed", nothing, put(*BATCH, "parameters", []),
      "GET /api/3/segmentsV2/count-history", "parameter segmentIds"),
     ("parameter-moved", nothing, put(*BATCH, "parameters", 0, "in", "header"),
      "GET /api/3/segmentsV2/count-history", "parameter segmentIds"),
     ("parameter-now-required", append(*FIRST, "parameters", LIMIT),
-     put(*FIRST, "parameters", 1, "required", True), FIRST_OP, "parameter limit"),
+     put(*FIRST, "parameters", -1, "required", True), FIRST_OP, "parameter probe_limit"),
     ("parameter-now-optional", nothing, put(*BATCH, "parameters", 0, "required", False),
      "GET /api/3/segmentsV2/count-history", "parameter segmentIds"),
     ("parameter-type-widened", nothing, put(*PAGE, "parameters", 1, "schema", {"type": "number"}),
@@ -154,15 +158,15 @@ CASES: list[tuple[str, Mutation, Mutation, str, str]] = [
      FIRST_OP, "response 202"),
     ("success-status-removed", nothing, drop(*FIRST, "responses", "200"), FIRST_OP,
      "response 200"),
-    ("error-status-added", nothing, put(*FIRST, "responses", "500", {"description": "Oops"}),
-     FIRST_OP, "response 500"),
+    ("error-status-added", nothing, put(*FIRST, "responses", UNUSED, {"description": "Oops"}),
+     FIRST_OP, f"response {UNUSED}"),
     ("error-status-removed", nothing, drop(*FIRST, "responses", "400"), FIRST_OP,
      "response 400"),
     ("response-media-added", nothing, XML, FIRST_OP, "response 200 application/xml"),
     ("response-media-removed", XML, drop(*FIRST, "responses", "200", "content", "application/xml"),
      FIRST_OP, "response 200 application/xml"),
-    ("response-field-added", nothing, put(*ATTR, "properties", "list_count", {"type": "integer"}),
-     FIRST_OP, f"{FIELD}.list_count"),
+    ("response-field-added", nothing, put(*ATTR, "properties", "probe_added", {"type": "integer"}),
+     FIRST_OP, f"{FIELD}.probe_added"),
     ("response-field-removed", nothing, drop(*ATTR, "properties", "count_updating_with_runid"),
      FIRST_OP, f"{FIELD}.count_updating_with_runid"),
     ("response-retyped", nothing, put(*ATTR, "properties", "segment_id", "type", "integer"),
@@ -170,8 +174,8 @@ CASES: list[tuple[str, Mutation, Mutation, str, str]] = [
     ("response-type-narrowed", put(*ATTR, "properties", "result_count", "type", "number"),
      put(*ATTR, "properties", "result_count", "type", "integer"), FIRST_OP,
      f"{FIELD}.result_count"),
-    ("response-now-required", nothing, append(*ATTR, "required", "active_result_count"),
-     FIRST_OP, f"{FIELD}.active_result_count"),
+    ("response-now-required", put(*ATTR, "properties", "probe", {"type": "integer"}),
+     append(*ATTR, "required", "probe"), FIRST_OP, f"{FIELD}.probe"),
     ("response-now-optional", nothing, drop(*ATTR, "required", "run_id"), FIRST_OP,
      f"{FIELD}.run_id"),
     ("response-enum-value-added", nothing,
@@ -208,8 +212,8 @@ CASES: list[tuple[str, Mutation, Mutation, str, str]] = [
      put(*ATTR, "properties", "result_count", "description", "Contacts that matched"),
      "(document)",
      "components.schemas.SegmentCountHistoryAttributeDO.properties.result_count.description"),
-    ("outside-operations", nothing, put("info", "version", "2.1.0"), "(document)",
-     "info.version"),
+    ("outside-operations", nothing, put("info", "version", BASE["info"]["version"] + ".1"),
+     "(document)", "info.version"),
 ]  # fmt: skip
 
 
@@ -242,22 +246,31 @@ def test_a_change_no_rule_knows_counts_as_breaking() -> None:
 
 
 def test_a_schema_shared_by_three_operations_is_reported_for_each() -> None:
-    changes = compare(drop(*ATTR, "properties", "count_updating_with_runid"))
-    assert sorted(c.operation for c in changes if c.rule == "response-field-removed") == sorted(
-        f"GET {path}" for path in BASE["paths"]
+    field = "data[].attributes.count_updating_with_runid"
+    using = sorted(
+        operation
+        for operation, facts in spec_changes.surface(BASE).items()
+        if any(
+            field in media
+            for media in facts["responses"].get("200", {}).get("content", {}).values()
+        )
     )
+    assert len(using) >= 3  # the first page, the paging companion, the batch companion
+    changes = compare(drop(*ATTR, "properties", "count_updating_with_runid"))
+    assert sorted(c.operation for c in changes if c.rule == "response-field-removed") == using
 
 
 def test_a_rename_is_a_breaking_removal_with_a_hint_and_an_addition() -> None:
     def rename(doc: dict[str, Any]) -> None:
         props = _node(doc, ATTR)["properties"]
-        props["active_count"] = props.pop("active_result_count")
+        props["probe_new"] = props.pop("probe_old")
 
-    changes = [c for c in compare(rename) if c.operation == FIRST_OP]
-    removed = next(c for c in changes if c.where == f"{FIELD}.active_result_count")
-    added = next(c for c in changes if c.where == f"{FIELD}.active_count")
+    probe = put(*ATTR, "properties", "probe_old", {"type": "integer"})
+    changes = [c for c in compare(rename, probe) if c.operation == FIRST_OP]
+    removed = next(c for c in changes if c.where == f"{FIELD}.probe_old")
+    added = next(c for c in changes if c.where == f"{FIELD}.probe_new")
     assert (removed.rule, removed.kind) == ("response-field-removed", "breaking")
-    assert removed.what.endswith("renamed to active_count?")
+    assert removed.what.endswith("renamed to probe_new?")
     assert (added.rule, added.kind) == ("response-field-added", "non-breaking")
 
 
@@ -310,7 +323,7 @@ def test_the_command_line_prints_and_writes_the_report(tmp_path, capsys) -> None
     old, new = tmp_path / "old.json", tmp_path / "new.json"
     old.write_text(json.dumps(BASE))
     doc = copy.deepcopy(BASE)
-    put("info", "version", "2.1.0")(doc)
+    put("info", "version", BASE["info"]["version"] + ".1")(doc)
     new.write_text(json.dumps(doc))
     out = tmp_path / "reports" / "spec-changes.md"
     assert spec_changes.main([str(old), str(new), "--markdown", str(out)]) == 0

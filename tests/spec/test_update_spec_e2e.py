@@ -5,17 +5,21 @@ and the spec tests read) into a temporary folder, changes the upstream document 
 ActiveCampaign might, runs `tools/update_spec.py` there (the real generator, the real
 `mypy --strict`), and checks the outcome:
 
-- a new optional attribute, a new operation, a new optional query parameter and a description
-  edit go through, one after the other in one copy; afterwards `make lint`'s checks,
-  `make check-generated` and the spec tests pass there with no hand edits;
+- a new optional attribute, a new error status, a new operation, an attribute becoming
+  required, a new optional query parameter, an optional header and a description edit without
+  a version bump go through, in three updates one after the other in one copy, each ending on
+  `mergeable: yes` (update-spec's own fast checks ran the spec and records tests there);
+  afterwards `make lint`'s checks, `make check-generated` and the spec tests pass there with
+  no hand edits;
 - a renamed, removed or retyped attribute and a new required parameter are reported
   `breaking`, stop at the type check with mypy naming the field, and leave the copy exactly
   as it was (or, with KEEP=1, consistent: document, digest, effective document and client);
 - a rename the overlay still targets stops at update-spec itself, naming the overlay action.
 
-Slow (each regeneration runs openapi-python-client and ruff, each type check mypy): about
-two minutes in all on two cores. mypy's cache is shared by the tests (seeded from the
-project's own when `make lint` has left one), so only the changed modules are checked again.
+Slow (each regeneration runs openapi-python-client and ruff, each type check mypy, each
+verdict the fast tests): about two minutes in all on two cores. mypy's cache is shared by the
+tests (seeded from the project's own when `make lint` has left one), so only the changed
+modules are checked again.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT
 
@@ -38,8 +43,10 @@ import update_spec
 
 pytestmark = pytest.mark.slow
 
-COPIED = ("openapi", "tools", "generated", "wrapper", "pyproject.toml")
-SPEC_TESTS = ("__init__.py", "test_effective_spec.py", "test_generated_smoke.py")
+COPIED = ("openapi", "tools", "generated", "wrapper", "pyproject.toml", ".github")
+# What update-spec's fast checks run in the copy (the spec tests, the records unit tests) and
+# what they import.
+TESTS = ("__init__.py", "conftest.py", "documented.py", "spec", "unit")
 ATTRIBUTES = ("components", "schemas", "SegmentCountHistoryAttributeDO")
 FIRST_PAGE = ("paths", "/api/3/segmentsV2/{segmentId}/count-history", "get")
 FIELD = "response 200 application/json data[].attributes"
@@ -62,11 +69,13 @@ def _copy_project(into: Path) -> Path:
             shutil.copytree(source, into / name, ignore=ignore)
         else:
             shutil.copy2(source, into / name)
-    (into / "tests/spec").mkdir(parents=True)
-    for name in ("__init__.py", "conftest.py"):
-        shutil.copy2(ROOT / "tests" / name, into / "tests" / name)
-    for name in SPEC_TESTS:
-        shutil.copy2(ROOT / "tests/spec" / name, into / "tests/spec" / name)
+    for name in TESTS:
+        source = ROOT / "tests" / name
+        if source.is_dir():
+            shutil.copytree(source, into / "tests" / name, ignore=ignore)
+        else:
+            (into / "tests").mkdir(exist_ok=True)
+            shutil.copy2(source, into / "tests" / name)
     return into
 
 
@@ -167,27 +176,64 @@ def new_optional_query_parameter(doc: dict[str, Any]) -> None:
 
 
 def description_edit(doc: dict[str, Any]) -> None:
+    # An edit without a bump of info.version, as vendors do.
     counts = _node(doc, ATTRIBUTES)["properties"]["result_count"]
-    counts["description"] = "How many contacts matched the segment when it was evaluated"
+    counts["description"] = counts.get("description", "") + " (when it was evaluated)"
 
 
-GOES_THROUGH: list[tuple[Change, tuple[str, ...]]] = [
-    (
-        new_optional_attribute,
-        (f"{FIELD}.list_count", "added (integer, optional)", "response-field-added"),
-    ),
-    (
-        new_operation,
-        ("GET /api/3/segmentsV2/{segmentId} ", "added (get_segment)", "operation-added"),
-    ),
-    (
-        new_optional_query_parameter,
-        ("parameter limit", "added (query, integer, optional)", "parameter-added-optional"),
-    ),
-    (
-        description_edit,
-        ("properties.result_count.description", "description changed", "documentation"),
-    ),
+def new_error_status(doc: dict[str, Any]) -> None:
+    responses = _node(doc, FIRST_PAGE)["responses"]
+    status = next(str(s) for s in range(500, 600) if str(s) not in responses)
+    responses[status] = {"description": "Internal Server Error"}
+
+
+def optional_attribute_now_required(doc: dict[str, Any]) -> None:
+    schema = _node(doc, ATTRIBUTES)
+    optional = [n for n in schema["properties"] if n not in schema.get("required", [])]
+    # active_result_count while it is optional (the case the issue met), else another one.
+    name = "active_result_count" if "active_result_count" in optional else optional[0]
+    schema.setdefault("required", []).append(name)
+
+
+def optional_header(doc: dict[str, Any]) -> None:
+    _node(doc, FIRST_PAGE)["parameters"].append(
+        {"name": "X-Request-Id", "in": "header", "required": False, "schema": {"type": "string"}}
+    )
+
+
+def bump(doc: dict[str, Any]) -> None:
+    doc["info"]["version"] = doc["info"]["version"] + ".1"
+
+
+# Each update is several changes in one published document (each update regenerates,
+# type-checks and runs the fast checks: about a minute), each change with its report line.
+GOES_THROUGH: list[list[tuple[Change, tuple[str, ...]]]] = [
+    [
+        (
+            new_optional_attribute,
+            (f"{FIELD}.list_count", "added (integer, optional)", "response-field-added"),
+        ),
+        (new_error_status, ("status added", "error-status-added")),
+        (bump, ("info.version", "outside-operations")),
+    ],
+    [
+        (
+            new_operation,
+            ("GET /api/3/segmentsV2/{segmentId} ", "added (get_segment)", "operation-added"),
+        ),
+        (optional_attribute_now_required, ("now required", "response-now-required")),
+        (
+            new_optional_query_parameter,
+            ("parameter limit", "added (query, integer, optional)", "parameter-added-optional"),
+        ),
+        (optional_header, ("parameter X-Request-Id", "added (header, string, optional)")),
+    ],
+    [
+        (
+            description_edit,
+            ("properties.result_count.description", "description changed", "documentation"),
+        ),
+    ],
 ]
 
 
@@ -195,13 +241,20 @@ def test_compatible_changes_go_through_and_leave_a_tree_that_passes_the_checks(
     tmp_path: Path, mypy_cache: Path
 ) -> None:
     root = _copy_project(tmp_path / "project")
-    for change, words in GOES_THROUGH:
-        proc = _update(root, mypy_cache, change)
+    for changes in GOES_THROUGH:
+
+        def published(doc: dict[str, Any], changes: list[tuple[Change, Any]] = changes) -> None:
+            for change, _ in changes:
+                change(doc)
+
+        proc = _update(root, mypy_cache, published)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        line = _line(proc.stdout, *words)
-        assert line.startswith("| non-breaking"), line
+        for _, words in changes:
+            line = _line(proc.stdout, *words)
+            assert line.startswith("| non-breaking"), line
+            assert (root / "reports/spec-changes.md").read_text().count(words[0]) >= 1
         assert "update-spec: [3/3] type check passed" in proc.stdout
-        assert (root / "reports/spec-changes.md").read_text().count(words[0]) >= 1
+        assert proc.stdout.splitlines()[-1] == "mergeable: yes"
 
     upstream = json.loads((root / "openapi/upstream/count-history.json").read_text())
     assert "list_count" in _node(upstream, ATTRIBUTES)["properties"]
@@ -215,7 +268,17 @@ def test_compatible_changes_go_through_and_leave_a_tree_that_passes_the_checks(
         (str(bin_dir / "ruff"), "format", "--check", "."),
         (str(bin_dir / "openapi-spec-validator"), "openapi/segments.json"),
         (sys.executable, "tools/generate.py", "--check", "--root", str(root)),
-        (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/spec"),
+        (
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not slow",
+            "tests/spec",
+        ),
     ]
     for check in checks:
         proc = _run(root, mypy_cache, *check)
@@ -224,9 +287,10 @@ def test_compatible_changes_go_through_and_leave_a_tree_that_passes_the_checks(
     script = (
         "import json\n"
         "from activecampaign_segments._records import parse_count_history\n"
-        "body = {'data': [{'id': '1', 'type': 'SegmentCountHistory', 'attributes': {\n"
+        "from tests.documented import complete\n"
+        "body = {'data': [{'id': '1', 'type': 'SegmentCountHistory', 'attributes': complete({\n"
         "    'timestamp': '2025-01-01T00:00:00.000Z', 'segment_id': '4', 'segment_hash': 'h',\n"
-        "    'run_id': 'r', 'result_count': 3, 'list_count': 7}}]}\n"
+        "    'run_id': 'r', 'result_count': 3, 'list_count': 7})}]}\n"
         "(record,) = parse_count_history(json.dumps(body).encode())\n"
         "print(dict(record.extra))\n"
     )
@@ -304,6 +368,7 @@ def test_a_breaking_change_stops_at_the_type_check_and_restores_the_tree(
     assert "update-spec: stopped: the type check failed" in proc.stdout
     assert "restored the previous upstream document" in proc.stdout
     assert _tree(root) == before
+    assert proc.stdout.splitlines()[-1].startswith("mergeable: no: the type check failed: ")
     assert not list((root / "generated").glob(".generate-*"))
     report = (root / "reports/spec-changes.md").read_text()
     assert (
@@ -344,6 +409,16 @@ def test_a_change_the_overlay_no_longer_fits_stops_at_update_spec(
     proc = _update(root, mypy_cache, renamed_attribute)
     assert proc.returncode == 1
     assert _line(proc.stdout, f"{FIELD}.active_result_count", "removed").startswith("| breaking")
-    assert "overlay action #12" in proc.stdout and "matches nothing" in proc.stdout
+    overlay = (root / "openapi/overlay.yaml").read_text()
+    (number,) = [
+        i + 1
+        for i, action in enumerate(yaml.safe_load(overlay)["actions"])
+        if action["target"].endswith(".active_result_count")
+    ]
+    last = proc.stdout.splitlines()[-1]
+    assert last.startswith(
+        f"mergeable: no: upstream changed under an overlay action: overlay action #{number}"
+    ), last
+    assert "active_result_count.type: expected" in last and "the target matches nothing" in last
     assert "(Computed with the overlay actions that match nothing left out" in proc.stdout
     assert _tree(root) == before

@@ -177,27 +177,88 @@ def test_yaml_reads_as_json_would() -> None:
     assert update_spec.parse_document(as_yaml, "doc.yaml") == doc
 
 
-def test_the_same_document_changes_nothing(project: Path, capsys) -> None:
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The fast checks (mypy, pytest in a subprocess) recorded instead of run: this copy holds
+    no wrapper or tests, and these cases are about the input (the e2e tests run them for real).
+    """
+    ran: list[Path] = []
+
+    def record(root: Path, *, type_checked: bool) -> tuple[bool, str]:
+        ran.append(root)
+        return True, ""
+
+    monkeypatch.setattr(update_spec, "fast_checks", record)
+    return ran
+
+
+def test_the_same_document_changes_nothing(project: Path, capsys, checks: list[Path]) -> None:
     before = _files(project)
     assert update_spec.main([str(UPSTREAM), "--root", str(project)]) == 0
     out = capsys.readouterr().out
-    assert "No changes." in out and "nothing to do" in out
+    assert "## Changes to the effective document\n\nNo changes." in out
+    assert "## Changes to the upstream document\n\nNo changes." in out
+    assert "nothing to update" in out
+    assert out.splitlines()[-1] == "mergeable: yes" and checks == [project]
     after = _files(project)
-    assert after.pop("reports/spec-changes.md").decode().count("No changes.") == 1
+    report = after.pop("reports/spec-changes.md").decode()
+    assert report.count("No changes.") == 2 and report.endswith("mergeable: yes\n")
     assert after == before
 
 
-def test_the_same_document_reformatted_is_the_same(project: Path, tmp_path: Path, capsys) -> None:
+def test_the_same_document_reformatted_is_the_same(
+    project: Path, tmp_path: Path, capsys, checks: list[Path]
+) -> None:
     spec = tmp_path / "minified.json"
     spec.write_text(json.dumps(json.loads(UPSTREAM.read_bytes()), separators=(",", ":")))
     assert update_spec.main([str(spec), "--root", str(project)]) == 0
-    assert "nothing to do" in capsys.readouterr().out
+    assert "nothing to update" in capsys.readouterr().out
+
+
+def test_the_fast_checks_decide_the_verdict(
+    project: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        update_spec, "fast_checks", lambda root, type_checked: (False, "the fast tests failed: x")
+    )
+    assert update_spec.main([str(UPSTREAM), "--root", str(project)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "mergeable: no: the fast tests failed: x"
+
+
+def test_a_malformed_precondition(project: Path, capsys) -> None:
+    overlay = project / "openapi/overlay.yaml"
+    doc = yaml.safe_load(overlay.read_text())
+    index = next(i for i, a in enumerate(doc["actions"]) if "x-expects" in a)
+    doc["actions"][index]["x-expects"] = {"no/such/path": "number"}
+    overlay.write_text(yaml.safe_dump(doc, sort_keys=False))
+    err = _refused(project, str(UPSTREAM), capsys)
+    assert f"overlay action #{index + 1}" in err and "malformed precondition" in err
+    assert "'no/such/path', which the update does not set" in err
+
+
+def test_a_url_that_redirects_to_plain_http(project: Path, capsys) -> None:
+    routes = {
+        "https://x.example/a.json": httpx.Response(
+            301, headers={"Location": "http://x.example/a.json"}
+        ),
+        "http://x.example/a.json": httpx.Response(200, content=UPSTREAM.read_bytes()),
+    }
+    before = _files(project)
+    status = update_spec.update(
+        project, "https://x.example/a.json", keep=False, transport=_transport(routes)
+    )
+    assert status == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "redirected to http://x.example/a.json, which is not https://" in err
+    assert _files(project) == before
 
 
 def test_pin_problems_name_a_hand_edit(project: Path) -> None:
     assert update_spec.pin_problems(project) == []
     upstream = project / "openapi/upstream/count-history.json"
-    upstream.write_text(upstream.read_text().replace('"2.0.0"', '"2.0.1"'))
+    version = json.loads(upstream.read_text())["info"]["version"]
+    upstream.write_text(upstream.read_text().replace(f'"{version}"', f'"{version}.1"', 1))
     assert update_spec.pin_problems(project) == [
         "openapi/upstream/count-history.json does not match the digest pinned in "
         "openapi/upstream/count-history.json.sha256"

@@ -16,6 +16,8 @@ from urllib.parse import unquote
 import httpx
 from activecampaign_segments import AsyncSegmentsClient, CountPage, CountRecord, SegmentsClient
 
+from tests.documented import complete
+
 BASE_URL = "https://acct.api-us1.com"
 # Distinctive, so a leak anywhere (message, repr, log) is found by a substring search.
 TOKEN = "tok-SECRET-4f9e2b7c-d00d"
@@ -39,6 +41,7 @@ def record(segment: str, epoch_ms: int, run: str, /, **overrides: Any) -> dict[s
         "result_count": 1000 + epoch_ms % 997,
         "active_result_count": 900,
     }
+    complete(attributes)  # whatever else the current document requires
     attributes.update(overrides)
     return attributes
 

@@ -20,6 +20,9 @@ from activecampaign_segments import (
     ServerError,
 )
 
+from tests.documented import OPTIONAL_ATTRIBUTES as OPTIONAL
+from tests.documented import REQUIRED_ATTRIBUTES
+
 from .fakes import FakeApi, body, history, record, respond
 
 OPERATIONS = {
@@ -210,7 +213,7 @@ MALFORMED = {
     ),
     **{
         f"{name} missing": (page_of(without(name)), f"data[1].attributes.{name}")
-        for name in ("timestamp", "segment_id", "segment_hash", "run_id", "result_count")
+        for name in REQUIRED_ATTRIBUTES  # as the current document says
     },
 }
 
@@ -227,21 +230,28 @@ def test_malformed_200_bodies_name_the_field(connect, name):
 
 def test_lenient_where_the_spec_allows(connect):
     # Whole floats are counts; optional fields may be absent or null; offsets are normalised.
+    # Which of the modelled fields are optional is the current document's say.
+    optional = [n for n in ("active_result_count", "count_updating_with_runid") if n in OPTIONAL]
+    absent = valid(run_id="run-z")
+    for name in optional:
+        absent.pop(name, None)
     attributes = [
         valid(
             result_count=7.0,
-            active_result_count=None,
             timestamp="2023-11-15T00:13:20.5+02:00",
             run_id="run-y",
+            **dict.fromkeys(optional),
         ),
-        without("active_result_count"),
+        absent,
     ]
     handler = respond(200, json=body(attributes))
     first, second = connect(handler).history("42")
     assert first.result_count == 7
-    assert first.active_result_count is None
     assert first.recorded_at.isoformat() == "2023-11-14T22:13:20.500000+00:00"
-    assert second.active_result_count is None
+    if "active_result_count" in optional:
+        assert first.active_result_count is None and second.active_result_count is None
+    if "count_updating_with_runid" in optional:
+        assert first.updating_run_id is None and second.updating_run_id is None
 
 
 def test_every_error_is_an_active_campaign_error():

@@ -29,13 +29,17 @@ from activecampaign_segments_api.models.segment_count_history_response_root_do i
     SegmentCountHistoryResponseRootDO,
 )
 
-ATTRIBUTES = {
-    "timestamp": "2025-03-01T10:00:00.250Z",
-    "segment_id": "4",
-    "segment_hash": "h",
-    "run_id": "r-1",
-    "result_count": 12,
-}
+from tests.documented import complete
+
+ATTRIBUTES = complete(
+    {
+        "timestamp": "2025-03-01T10:00:00.250Z",
+        "segment_id": "4",
+        "segment_hash": "h",
+        "run_id": "r-1",
+        "result_count": 12,
+    }
+)
 UNMODELLED = {
     "list_count": 7,
     "ünïcode key": "välue",
@@ -56,7 +60,7 @@ def one(**attributes: Any) -> CountRecord:
 
 
 def test_extra_is_what_was_sent_beyond_the_modelled_fields() -> None:
-    record = one(**ATTRIBUTES, active_result_count=3, **UNMODELLED)
+    record = one(**{**ATTRIBUTES, "active_result_count": 3}, **UNMODELLED)
     assert dict(record.extra) == UNMODELLED
     assert record.extra["nested"] == {"a": [1, 2.5, None, True]}
     assert record.active_result_count == 3 and "active_result_count" not in record.extra
@@ -64,7 +68,7 @@ def test_extra_is_what_was_sent_beyond_the_modelled_fields() -> None:
 
 def test_extra_is_empty_when_nothing_else_was_sent() -> None:
     assert dict(one(**ATTRIBUTES).extra) == {}
-    assert len(one(**ATTRIBUTES, active_result_count=None).extra) == 0
+    assert len(one(**{**ATTRIBUTES, "active_result_count": None}).extra) == 0
     assert one(**ATTRIBUTES).extra == {}
 
 
@@ -162,7 +166,7 @@ def lacking(monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_an_attribute_the_generated_model_lacks_is_named(lacking: Any, name: str) -> None:
     lacking(name)
     with pytest.raises(ResponseValidationError) as caught:
-        parse_count_history(body(**ATTRIBUTES, active_result_count=1))
+        parse_count_history(body(**{**ATTRIBUTES, "active_result_count": 1}))
     assert caught.value.field == f"data[0].attributes.{name}"
     assert "generated model has no such attribute" in str(caught.value)
 
@@ -224,7 +228,7 @@ def test_a_key_a_newer_generated_model_requires_is_named(monkeypatch: pytest.Mon
 def test_the_client_raises_only_the_typed_error(lacking: Any) -> None:
     # The run-time crash, through the public client: AttributeError no more.
     lacking("active_result_count")
-    content = body(**ATTRIBUTES, active_result_count=2)
+    content = body(**{**ATTRIBUTES, "active_result_count": 2})
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=content))
     with (
         SegmentsClient(

@@ -20,6 +20,8 @@ from attrs import fields
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.documented import REQUIRED_ATTRIBUTES, complete
+
 ODD = st.one_of(
     st.none(),
     st.booleans(),
@@ -48,8 +50,10 @@ def items(draw: st.DrawFn) -> dict[str, Any]:
         attributes[key] = draw(st.one_of(ODD, st.just("x")))
     attributes["result_count"] = draw(st.one_of(ODD, st.integers(0, 5), st.floats(0, 5)))
     for key in ("active_result_count", "count_updating_with_runid"):
-        if draw(st.booleans()):
+        # Optional ones may be left out, unless the current document requires them.
+        if key in REQUIRED_ATTRIBUTES or draw(st.booleans()):
             attributes[key] = draw(st.one_of(ODD, st.integers(0, 5), st.just("r")))
+    complete(attributes)  # any other attribute the document requires
     # Attributes the wrapper does not model: they must reach `extra` by either path.
     unknown = draw(st.dictionaries(st.sampled_from(["list_count", "é x", "run"]), ODD, max_size=2))
     attributes.update(unknown)
@@ -75,14 +79,16 @@ def outcome(convert: Any, item: SegmentCountHistoryDataDO, raw: Any) -> tuple[An
     raw={
         "id": "1",
         "type": "SegmentCountHistory",
-        "attributes": {
-            "timestamp": "2025-01-01T00:00:00.250Z",
-            "segment_id": "x",
-            "segment_hash": "h",
-            "run_id": "r",
-            "result_count": 4,
-            "active_result_count": 2.0,
-        },
+        "attributes": complete(
+            {
+                "timestamp": "2025-01-01T00:00:00.250Z",
+                "segment_id": "x",
+                "segment_hash": "h",
+                "run_id": "r",
+                "result_count": 4,
+                "active_result_count": 2.0,
+            }
+        ),
     }
 )
 def test_fast_path_and_checked_path_agree(raw: dict[str, Any]) -> None:
