@@ -43,5 +43,13 @@ def deterministic(max_examples: int) -> settings:
         derandomize=True,
         database=None,
         deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        # filter_too_much: hypothesis-jsonschema drafts and discards more bodies for each
+        # attribute the document requires, so one more required attribute upstream (a
+        # non-breaking change) made the health check fail a test whose every body still
+        # passed; how many drafts it discards is no property of the models under test.
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
     )
