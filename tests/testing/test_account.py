@@ -12,6 +12,7 @@ import itertools
 import math
 import time
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
@@ -346,6 +347,18 @@ def test_ac_env_unsets_the_other_activecampaign_settings(
     import os
 
     assert "ACTIVECAMPAIGN_SEGMENTS_DB" not in os.environ
+
+
+def test_ac_env_keeps_the_shared_rate_schedule_out_of_the_users_cache(
+    ac_env: SimulatedAccount, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    assert os.environ["ACTIVECAMPAIGN_LIMITER_DIR"] == str(tmp_path / "rate-limits")
+    with SegmentsClient.from_env() as client:  # paced at the default rate, as in production
+        assert client.latest_counts(["4"]) == {}
+    assert not (tmp_path / "user-cache").exists()
 
 
 # -- bad input -------------------------------------------------------------------------------

@@ -14,11 +14,13 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
+from .._crossprocess import ENV_LIMITER_DIR
 from .._extras import MissingExtraError
 from ..client import AsyncSegmentsClient, SegmentsClient
 from ._account import SimulatedAccount, _tls_context
@@ -85,15 +87,20 @@ def ac_async_client(ac_simulator: SimulatedAccount) -> Iterator[AsyncSegmentsCli
 
 
 @pytest.fixture
-def ac_env(ac_simulator: SimulatedAccount, monkeypatch: pytest.MonkeyPatch) -> SimulatedAccount:
+def ac_env(
+    ac_simulator: SimulatedAccount, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> SimulatedAccount:
     """``ac_simulator``, in ``ACTIVECAMPAIGN_API_URL`` and ``ACTIVECAMPAIGN_API_KEY``.
 
     For code that calls ``SegmentsClient.from_env()`` or runs ``ac-segments``. Every other
     ``ACTIVECAMPAIGN_*`` variable is unset for the test (a history store path, say), so the
-    code under test cannot reach a real account's settings. Restored after the test.
+    code under test cannot reach a real account's settings, and the rate schedule that
+    processes on one machine share is kept in the test's own temporary directory
+    (``ACTIVECAMPAIGN_LIMITER_DIR``), not in the user's cache. Restored after the test.
     """
     for name in [n for n in os.environ if n.startswith("ACTIVECAMPAIGN_")]:
         monkeypatch.delenv(name)
     for name, value in ac_simulator.env.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv(ENV_LIMITER_DIR, str(tmp_path / "rate-limits"))
     return ac_simulator
