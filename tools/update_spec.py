@@ -29,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,8 +123,26 @@ _JsonLikeLoader.yaml_implicit_resolvers = {
 }
 
 
+# ActiveCampaign publishes its reference as a page, "# <summary> # OpenAPI definition ```json
+# {...} ```" (the form our upstream was first taken from): the document is its one JSON fence.
+_JSON_FENCE = re.compile(rb"```json\s*(.*?)\s*```", re.DOTALL)
+
+
+def _from_reference_page(data: bytes) -> bytes:
+    """The document inside a reference page's single ```json fence, else ``data`` as it is."""
+    if data.lstrip().startswith((b"{", b"[")):
+        return data
+    fences = _JSON_FENCE.findall(data)
+    return fences[0] if len(fences) == 1 else data
+
+
 def parse_document(data: bytes, source: str) -> dict[str, Any]:
-    """A JSON or YAML OpenAPI document, checked; raises ``BadInput`` with one line."""
+    """A JSON or YAML OpenAPI document, checked; raises ``BadInput`` with one line.
+
+    A reference page that holds the document in one ```json fence (as ActiveCampaign's
+    developer pages do) is read as that document.
+    """
+    data = _from_reference_page(data)
     try:
         doc = json.loads(data)
     except ValueError:

@@ -177,6 +177,32 @@ def test_yaml_reads_as_json_would() -> None:
     assert update_spec.parse_document(as_yaml, "doc.yaml") == doc
 
 
+def test_a_reference_page_reads_as_the_document_in_its_json_fence() -> None:
+    # ActiveCampaign's developer pages hold the document in one ```json fence, after a
+    # summary line (our upstream was first taken from such a page), all on one line.
+    doc = json.loads(UPSTREAM.read_bytes())
+    page = f"# Retrieve counts # OpenAPI definition ```json {json.dumps(doc)} ```".encode()
+    assert update_spec.parse_document(page, "page.md") == doc
+    multiline = (
+        f"# Retrieve counts\n\n# OpenAPI definition\n```json\n{json.dumps(doc, indent=2)}\n```\n"
+    )
+    assert update_spec.parse_document(multiline.encode(), "page.md") == doc
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"# A page about segments, with no document",
+        b'# Two documents ```json {"openapi": "3.1.1"} ``` ```json {} ```',
+        b'# OpenAPI definition ```json {"openapi": "3.1.1", ``` cut short',
+    ],
+)
+def test_a_page_without_exactly_one_document_is_refused_in_one_line(page: bytes) -> None:
+    with pytest.raises(update_spec.BadInput) as raised:
+        update_spec.parse_document(page, "page.md")
+    assert str(raised.value).startswith("page.md: ") and "\n" not in str(raised.value)
+
+
 @pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The fast checks (mypy, pytest in a subprocess) recorded instead of run: this copy holds
